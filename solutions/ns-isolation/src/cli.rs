@@ -1,13 +1,10 @@
-//! The command line of the chapter 1 runtime, Docker's words where Docker has one.
-//!
-//! Later chapters flatten [`RunArgs`] into their own `run` arguments and add
-//! their flags beside it.
+//! The command line of the chapter 1 runtime, with Docker's words.
 
 use std::ffi::OsString;
 
 use clap::{Args, Parser, Subcommand};
 
-use ns_isolation_solution::hostname::validate_hostname;
+use ns_isolation_solution::args::IsolationArgs;
 
 /// Chapter 1 of Rebox: run a command in new Linux namespaces.
 #[derive(Debug, Parser)]
@@ -28,37 +25,15 @@ pub enum Command {
     Run(RunArgs),
 }
 
-/// `run`'s options, shared by every later chapter.
+/// `ns-isolation run [OPTIONS] -- COMMAND [ARGS...]`.
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
-    /// Hostname inside the container [default: a random 12-hex id, as Docker does].
-    #[arg(long, value_parser = parse_hostname)]
-    pub hostname: Option<String>,
-
-    /// Network: "none" (a new namespace with only lo, up) or "host" (share the host's).
-    #[arg(long, value_enum, default_value_t = NetMode::None)]
-    pub net: NetMode,
-
-    /// Also create a user namespace mapping you to root inside (always on when not root).
-    #[arg(long)]
-    pub userns: bool,
+    #[command(flatten)]
+    pub isolation: IsolationArgs,
 
     /// The command to run, and its arguments.
     #[arg(required = true, trailing_var_arg = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,
-}
-
-/// `--net`: which network namespace the container gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum NetMode {
-    /// A new network namespace with only the loopback device, up.
-    None,
-    /// The host's network namespace: no isolation of the network.
-    Host,
-}
-
-fn parse_hostname(name: &str) -> Result<String, String> {
-    validate_hostname(name).map(|()| name.to_owned())
 }
 
 #[cfg(test)]
@@ -76,5 +51,12 @@ mod tests {
         let cli = Cli::try_parse_from(["ns-isolation", "run", "--", "ls", "-l"]).unwrap();
         let Command::Run(args) = cli.command;
         assert_eq!(args.command, ["ls", "-l"]);
+    }
+
+    #[test]
+    fn runtime_flags_after_the_command_belong_to_the_command() {
+        let cli = Cli::try_parse_from(["ns-isolation", "run", "sh", "--net", "host"]).unwrap();
+        let Command::Run(args) = cli.command;
+        assert_eq!(args.command, ["sh", "--net", "host"]);
     }
 }

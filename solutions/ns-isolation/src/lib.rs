@@ -7,9 +7,10 @@
 //!
 //! Read in this order: [`namespaces`], [`clone`], [`userns`], [`mounts`],
 //! [`hostname`], [`loopback`], [`exec`], [`wait`]. [`trace`] is the `--trace`
-//! x-ray every module reports through, and [`exit`] maps outcomes to Docker's
-//! exit codes.
+//! x-ray every module reports through, [`exit`] maps outcomes to Docker's
+//! exit codes, and [`args`] holds the `run` options later chapters flatten.
 
+pub mod args;
 pub mod clone;
 pub mod exec;
 pub mod exit;

@@ -16,7 +16,7 @@ use nix::unistd::Uid;
 use ns_isolation_solution::namespaces::{Isolation, clone_flags};
 use ns_isolation_solution::{clone, exec, hostname, loopback, mounts, trace, userns, wait};
 
-use crate::cli::{Cli, Command, NetMode, RunArgs};
+use crate::cli::{Cli, Command, RunArgs};
 
 /// Runs the subcommand and returns the exit code.
 pub fn main(cli: Cli) -> Result<i32> {
@@ -30,12 +30,9 @@ pub fn main(cli: Cli) -> Result<i32> {
 
 // ANCHOR: run
 fn run(args: &RunArgs) -> Result<i32> {
-    let isolation = Isolation {
-        host_network: args.net == NetMode::Host,
-        // Without root, only a user namespace grants the rights to create the others.
-        user_namespace: args.userns || !Uid::effective().is_root(),
-    };
-    let hostname = match &args.hostname {
+    // Without root, only a user namespace grants the rights to create the others.
+    let isolation = args.isolation.isolation(!Uid::effective().is_root());
+    let hostname = match &args.isolation.hostname {
         Some(name) => name.clone(),
         None => hostname::random_hex_id(6)?,
     };
