@@ -1,1 +1,323 @@
+//! Chapter 1 suite: a container is a process in new namespaces.
+//!
+//! Every test runs the chapter's binary (the learner's `ns-isolation` or the
+//! reference `ns-isolation-solution`) and looks at the result from inside the
+//! container (what the command prints) and from the host (namespace links,
+//! the mount table, the hostname, signals).
+//!
+//! Tests named `cli_*` check the command line the starter already has; every
+//! other test fails until the learner's steps are done.
+//!
+//! Needs: root (for all but the rootless test), /bin/busybox (busybox-static),
+//! setpriv (util-linux) and unprivileged user namespaces for the rootless test.
 
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use std::{fs, thread};
+
+use rebox_support::{Chapter, busybox, chapter, host_namespace, mount_table, require_root};
+
+/// Runs `busybox <args>` in a new container with `options` before the command.
+fn run_busybox(ch: &Chapter, options: &[&str], args: &[&str]) -> rebox_support::Outcome {
+    busybox();
+    let mut all = vec!["run"];
+    all.extend_from_slice(options);
+    all.push("--");
+    all.push("busybox");
+    all.extend_from_slice(args);
+    ch.run(all)
+}
+
+#[test]
+fn command_runs_as_pid_1() {
+    require_root("to create PID namespaces");
+    let ch = chapter!();
+    let outcome = run_busybox(&ch, &["--hostname", "box"], &["sh", "-c", "echo $$"]);
+    assert_eq!(outcome.success(), "1\n");
+    let _redacted = rebox_support::snapshot_settings();
+    insta::assert_snapshot!("pid_1_inside", outcome.transcript());
+}
+
+#[test]
+fn ps_inside_lists_only_the_container() {
+    require_root("to create PID namespaces");
+    let ch = chapter!();
+    let outcome = run_busybox(&ch, &["--hostname", "box"], &["ps"]);
+    let lines: Vec<&str> = outcome.success().lines().collect();
+    assert_eq!(lines.len(), 2, "a header and the ps process itself:\n{}", outcome.stdout);
+    let _redacted = rebox_support::snapshot_settings();
+    insta::assert_snapshot!("ps_inside", outcome.transcript());
+}
+
+#[test]
+fn uts_namespace_hides_the_hostname_from_the_host() {
+    require_root("to create UTS namespaces");
+    let ch = chapter!();
+    let host_before = fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let outcome = run_busybox(&ch, &["--hostname", "box"], &["hostname"]);
+    assert_eq!(outcome.success(), "box\n");
+    assert_eq!(fs::read_to_string("/proc/sys/kernel/hostname").unwrap(), host_before);
+    let _redacted = rebox_support::snapshot_settings();
+    insta::assert_snapshot!("hostname_inside", outcome.transcript());
+}
+
+#[test]
+fn default_hostname_is_a_random_12_hex_id() {
+    require_root("to create UTS namespaces");
+    let ch = chapter!();
+    let first = run_busybox(&ch, &[], &["hostname"]).success().trim().to_owned();
+    let second = run_busybox(&ch, &[], &["hostname"]).success().trim().to_owned();
+    for name in [&first, &second] {
+        assert!(name.len() == 12 && name.chars().all(|c| c.is_ascii_hexdigit()), "not a 12-hex id: {name:?}");
+    }
+    assert_ne!(first, second, "two containers got the same random hostname");
+}
+
+#[test]
+fn new_network_namespace_has_only_loopback_and_it_is_up() {
+    require_root("to create network namespaces");
+    let ch = chapter!();
+    let outcome = run_busybox(&ch, &["--hostname", "box"], &["ip", "link"]);
+    let stdout = outcome.success();
+    assert!(stdout.starts_with("1: lo: <LOOPBACK,UP,LOWER_UP>"), "lo is missing or down:\n{stdout}");
+    assert!(!stdout.contains("2: "), "more than lo in a new network namespace:\n{stdout}");
+    let ping = run_busybox(&ch, &[], &["ping", "-c", "1", "-W", "1", "127.0.0.1"]);
+    ping.expect_code(0);
+    let _redacted = rebox_support::snapshot_settings();
+    insta::assert_snapshot!("loopback_only", outcome.transcript());
+}
+
+/// The namespace links `/proc/self/ns/<name>` of a command run in a container.
+fn container_namespaces(ch: &Chapter, options: &[&str], names: &[&str]) -> Vec<String> {
+    let script = format!("for name in {}; do busybox readlink /proc/self/ns/$name; done", names.join(" "));
+    run_busybox(ch, options, &["sh", "-c", &script]).success().lines().map(str::to_owned).collect()
+}
+
+#[test]
+fn each_created_namespace_differs_from_the_hosts() {
+    require_root("to create namespaces");
+    let ch = chapter!();
+    let names = ["pid", "uts", "mnt", "ipc", "net"];
+    let inside = container_namespaces(&ch, &[], &names);
+    assert_eq!(inside.len(), names.len(), "one link per namespace: {inside:?}");
+    for (name, link) in names.iter().zip(&inside) {
+        assert!(link.starts_with(&format!("{name}:[")), "unexpected link for {name}: {link}");
+        assert_ne!(*link, host_namespace(name), "the container shares the host's {name} namespace");
+    }
+    // Chapter 1 creates no user namespace when run as root.
+    assert_eq!(container_namespaces(&ch, &[], &["user"]), [host_namespace("user")]);
+}
+
+#[test]
+fn host_network_shares_the_hosts_net_namespace_only() {
+    require_root("to create namespaces");
+    let ch = chapter!();
+    let inside = container_namespaces(&ch, &["--net", "host"], &["net", "uts"]);
+    assert_eq!(inside[0], host_namespace("net"), "--net host must keep the host's network namespace");
+    assert_ne!(inside[1], host_namespace("uts"), "--net host must still isolate the hostname");
+}
+
+#[test]
+fn exit_status_is_the_commands() {
+    require_root("to create namespaces");
+    let ch = chapter!();
+    let outcome = run_busybox(&ch, &["--hostname", "box"], &["sh", "-c", "exit 3"]);
+    outcome.expect_code(3);
+    let _redacted = rebox_support::snapshot_settings();
+    insta::assert_snapshot!("exit_status", outcome.transcript());
+}
+
+#[test]
+fn missing_command_exits_127_and_names_it() {
+    require_root("to create namespaces");
+    let ch = chapter!();
+    let outcome = ch.run(["run", "--hostname", "box", "--", "nosuchcmd"]);
+    outcome.expect_code(127);
+    assert!(outcome.stderr.contains("nosuchcmd"), "{}", outcome.dump());
+    let _redacted = rebox_support::snapshot_settings();
+    insta::assert_snapshot!("command_not_found", outcome.transcript());
+}
+
+#[test]
+fn non_executable_file_exits_126() {
+    require_root("to create namespaces");
+    let ch = chapter!();
+    let script = ch.root().join("not-executable");
+    fs::write(&script, "echo hi\n").unwrap();
+    fs::set_permissions(&script, fs::Permissions::from_mode(0o644)).unwrap();
+    let outcome = ch.run(["run".as_ref(), "--hostname".as_ref(), "box".as_ref(), "--".as_ref(), script.as_os_str()]);
+    outcome.expect_code(126);
+    let _redacted = rebox_support::snapshot_settings();
+    insta::assert_snapshot!("cannot_execute", outcome.transcript());
+}
+
+#[test]
+fn cli_bad_input_exits_125_and_says_what_is_accepted() {
+    let ch = chapter!();
+    let flag = ch.run(["run", "--memory", "64m", "--", "true"]);
+    flag.expect_code(125);
+    let hostname = ch.run(["run", "--hostname", "bad name", "--", "true"]);
+    hostname.expect_code(125);
+    assert!(hostname.stderr.contains("invalid hostname"), "{}", hostname.dump());
+    let _redacted = rebox_support::snapshot_settings();
+    insta::assert_snapshot!("bad_flag", flag.transcript());
+    insta::assert_snapshot!("bad_hostname", hostname.transcript());
+}
+
+#[test]
+fn cli_run_help_lists_the_options() {
+    let ch = chapter!();
+    let outcome = ch.run(["run", "--help"]);
+    outcome.expect_code(0);
+    let _redacted = rebox_support::snapshot_settings();
+    insta::assert_snapshot!("run_help", outcome.transcript());
+}
+
+#[test]
+fn pid_1_ignores_its_own_sigkill() {
+    require_root("to create PID namespaces");
+    let ch = chapter!();
+    let outcome = run_busybox(&ch, &["--hostname", "box"], &["sh", "-c", "kill -9 $$; echo still alive"]);
+    assert_eq!(outcome.success(), "still alive\n");
+    let _redacted = rebox_support::snapshot_settings();
+    insta::assert_snapshot!("pid_1_ignores_its_own_sigkill", outcome.transcript());
+}
+
+/// A runtime started in the background, whose container has printed "ready".
+struct Running {
+    runtime: std::process::Child,
+    stdout: BufReader<std::process::ChildStdout>,
+}
+
+impl Running {
+    fn start(ch: &Chapter, script: &str) -> Self {
+        busybox();
+        let mut runtime = ch
+            .command(["run", "--hostname", "box", "--", "busybox", "sh", "-c", script])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the runtime");
+        let mut stdout = BufReader::new(runtime.stdout.take().unwrap());
+        let mut first = String::new();
+        stdout.read_line(&mut first).unwrap();
+        if first != "ready\n" {
+            let mut stderr = String::new();
+            runtime.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+            rebox_support::Outcome::new(ch.name(), &[], runtime.wait_with_output().unwrap()).fail_on_todo();
+            panic!("the container did not start: {first:?}\n{stderr}");
+        }
+        Self { runtime, stdout }
+    }
+
+    /// The container's PID 1 as the host sees it: the runtime's only child.
+    fn container_pid(&self) -> i32 {
+        let children = format!("/proc/{0}/task/{0}/children", self.runtime.id());
+        let text = fs::read_to_string(&children).unwrap();
+        text.split_whitespace().next().expect("the runtime has a child").parse().unwrap()
+    }
+
+    fn signal(&self, pid: i32, signal: &str) {
+        let status = Command::new("kill").args(["-s", signal, &pid.to_string()]).status().unwrap();
+        assert!(status.success(), "kill -s {signal} {pid}");
+    }
+
+    fn finish(mut self) -> (i32, String) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(status) = self.runtime.try_wait().unwrap() {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "the container did not end within 30 s");
+            thread::sleep(Duration::from_millis(20));
+        };
+        let mut rest = String::new();
+        self.stdout.read_to_string(&mut rest).unwrap();
+        (status.code().unwrap_or(-1), rest)
+    }
+}
+
+#[test]
+fn sigterm_to_the_runtime_is_forwarded_to_the_container() {
+    require_root("to create PID namespaces");
+    let ch = chapter!();
+    let running =
+        Running::start(&ch, "trap 'echo got TERM; exit 143' TERM; echo ready; while :; do busybox sleep 0.1; done");
+    running.signal(running.runtime.id() as i32, "TERM");
+    let (code, rest) = running.finish();
+    assert_eq!((code, rest.as_str()), (143, "got TERM\n"), "the trap in the container did not run");
+}
+
+#[test]
+fn killed_by_sigkill_from_the_host_exits_137() {
+    require_root("to create PID namespaces");
+    let ch = chapter!();
+    let running = Running::start(&ch, "echo ready; exec busybox sleep 100");
+    let pid = running.container_pid();
+    running.signal(pid, "KILL");
+    let (code, _) = running.finish();
+    assert_eq!(code, 137, "128 + SIGKILL (9)");
+    let _redacted = rebox_support::snapshot_settings();
+    let transcript = format!(
+        "$ ns-isolation run -- busybox sh -c 'echo ready; exec busybox sleep 100' &\nready\n\
+         $ kill -9 <the container's pid on the host>\n[exit status {code}]\n"
+    );
+    insta::assert_snapshot!("killed_by_sigkill", transcript);
+}
+
+#[test]
+fn host_mount_table_and_hostname_are_unchanged_after_runs() {
+    require_root("to create mount namespaces");
+    let ch = chapter!();
+    let mounts_before = mount_table();
+    let hostname_before = fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    run_busybox(&ch, &["--hostname", "box"], &["true"]).expect_code(0);
+    run_busybox(&ch, &["--hostname", "box"], &["sh", "-c", "exit 7"]).expect_code(7);
+    ch.run(["run", "--", "nosuchcmd"]).expect_code(127);
+    assert_eq!(mount_table(), mounts_before, "a run left a mount on the host");
+    assert_eq!(fs::read_to_string("/proc/sys/kernel/hostname").unwrap(), hostname_before);
+}
+
+#[test]
+fn trace_shows_every_syscall_of_a_run() {
+    require_root("to create namespaces");
+    let ch = chapter!();
+    let outcome = run_busybox(&ch, &["--trace", "--hostname", "box"], &["true"]);
+    outcome.expect_code(0);
+    let _redacted = rebox_support::snapshot_settings();
+    insta::assert_snapshot!("trace", outcome.transcript());
+}
+
+/// Runs the binary as `nobody` (uid 65534) through setpriv.
+fn run_rootless(ch: &Chapter, args: &[&str]) -> rebox_support::Outcome {
+    rebox_support::require_user_namespaces();
+    let output = Command::new("setpriv")
+        .args(["--reuid", "65534", "--regid", "65534", "--clear-groups", "--"])
+        .arg(ch.binary())
+        .args(args)
+        .current_dir("/")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run setpriv (util-linux) to drop to an unprivileged user");
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let outcome = rebox_support::Outcome::new(ch.name(), &args, output);
+    outcome.fail_on_todo();
+    outcome
+}
+
+#[test]
+fn rootless_run_is_root_inside_a_user_namespace() {
+    require_root("to drop to an unprivileged user with setpriv");
+    let ch = chapter!();
+    let outcome = run_rootless(&ch, &["run", "--hostname", "box", "--", "busybox", "id"]);
+    assert_eq!(outcome.success(), "uid=0(root) gid=0(root)\n");
+    let inside = run_rootless(&ch, &["run", "--", "busybox", "readlink", "/proc/self/ns/user"]);
+    assert_ne!(inside.success().trim(), host_namespace("user"), "rootless runs need their own user namespace");
+    let traced = run_rootless(&ch, &["run", "--trace", "--hostname", "box", "--", "busybox", "true"]);
+    traced.expect_code(0);
+    let _redacted = rebox_support::snapshot_settings();
+    insta::assert_snapshot!("rootless_id", outcome.transcript());
+    insta::assert_snapshot!("rootless_trace", traced.transcript());
+}

@@ -71,9 +71,9 @@ pub fn clone_child(flags: CloneFlags, setup: impl FnOnce() -> Result<Infallible>
     let result = unsafe { nix::sched::clone(child_main, &mut stack, flags, Some(Signal::SIGCHLD as i32)) };
     let pid = trace::syscall(|| format!("clone({}|SIGCHLD)", describe_flags(flags)), result)
         .with_context(|| format!("clone a child into new namespaces ({})", describe_flags(flags)))?;
+    Ok(Child { pid, release: release_write, report: report_read })
     // END EXERCISE
     // ANCHOR_END: clone
-    Ok(Child { pid, release: release_write, report: report_read })
 }
 
 fn traced_pipe() -> Result<(OwnedFd, OwnedFd)> {
@@ -118,7 +118,8 @@ fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> &str {
 
 fn wait_for_release(release: &OwnedFd) -> Result<()> {
     let mut byte = [0u8; 1];
-    let n = read(release, &mut byte).context("wait for the runtime to release the container (read on the release pipe)")?;
+    let n =
+        read(release, &mut byte).context("wait for the runtime to release the container (read on the release pipe)")?;
     if n == 0 {
         bail!("the runtime exited before releasing the container");
     }

@@ -30,9 +30,7 @@ impl Failure {
 
     /// The exit code for an error: the first [`Failure`] in its chain, else 125.
     pub fn code_of(err: &anyhow::Error) -> i32 {
-        err.chain()
-            .find_map(|cause| cause.downcast_ref::<Failure>())
-            .map_or(RUNTIME_FAILED, |failure| failure.code)
+        err.chain().find_map(|cause| cause.downcast_ref::<Failure>()).map_or(RUNTIME_FAILED, |failure| failure.code)
     }
 }
 

@@ -89,9 +89,7 @@ impl Isolation {
 
 /// The `clone(2)` flags for a list of namespaces.
 pub fn clone_flags(namespaces: &[Namespace]) -> CloneFlags {
-    namespaces
-        .iter()
-        .fold(CloneFlags::empty(), |flags, namespace| flags | namespace.clone_flag())
+    namespaces.iter().fold(CloneFlags::empty(), |flags, namespace| flags | namespace.clone_flag())
 }
 
 /// Names the flags as strace does: `CLONE_NEWNS|CLONE_NEWUTS|...`.
@@ -108,10 +106,7 @@ mod tests {
     fn default_isolation_creates_five_namespaces() {
         let isolation = Isolation { host_network: false, user_namespace: false };
         let flags = clone_flags(&isolation.namespaces());
-        assert_eq!(
-            describe_flags(flags),
-            "CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWPID|CLONE_NEWNET"
-        );
+        assert_eq!(describe_flags(flags), "CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWPID|CLONE_NEWNET");
     }
 
     #[test]

@@ -43,10 +43,8 @@ pub struct Chapter {
 impl Chapter {
     /// The chapter `name` (e.g. `ns-isolation`), whose binary is at `binary`.
     pub fn new(name: &'static str, binary: &str) -> Self {
-        let root = tempfile::Builder::new()
-            .prefix("rebox-test-")
-            .tempdir()
-            .expect("create a temporary --root for the test");
+        let root =
+            tempfile::Builder::new().prefix("rebox-test-").tempdir().expect("create a temporary --root for the test");
         Self { name, binary: PathBuf::from(binary), root }
     }
 

@@ -19,11 +19,9 @@ impl Outcome {
     /// Wraps a finished process.
     pub fn new(chapter: &str, args: &[String], output: Output) -> Self {
         use std::os::unix::process::ExitStatusExt;
-        let code = output
-            .status
-            .code()
-            .unwrap_or_else(|| 128 + output.status.signal().unwrap_or(0));
-        let words: Vec<String> = std::iter::once(chapter.to_owned()).chain(args.iter().map(|a| shell_word(a))).collect();
+        let code = output.status.code().unwrap_or_else(|| 128 + output.status.signal().unwrap_or(0));
+        let words: Vec<String> =
+            std::iter::once(chapter.to_owned()).chain(args.iter().map(|a| shell_word(a))).collect();
         Self {
             command_line: words.join(" "),
             code,
@@ -79,11 +77,7 @@ impl Outcome {
 /// Quotes an argument the way a learner would type it in a shell.
 fn shell_word(arg: &str) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c);
-    if !arg.is_empty() && arg.chars().all(plain) {
-        arg.to_owned()
-    } else {
-        format!("'{}'", arg.replace('\'', r"'\''"))
-    }
+    if !arg.is_empty() && arg.chars().all(plain) { arg.to_owned() } else { format!("'{}'", arg.replace('\'', r"'\''")) }
 }
 
 #[cfg(test)]
