@@ -1,1 +1,67 @@
-fn main() {}
+//! `cargo xtask <command>`: the workshop's own tools.
+//!
+//! Learners use `doctor`, `check`, `reset`, `demo`; instructors `grade`;
+//! maintainers `sync-starters`, `test` (what CI runs), `book`, `bench`.
+
+#![forbid(unsafe_code)]
+
+mod bench;
+mod book;
+mod chapters;
+mod check;
+mod demo;
+mod doctor;
+mod process;
+mod setup;
+mod starters;
+mod test;
+
+use anyhow::{Result, bail};
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+learners
+  doctor                 what this machine has, and how to get what it lacks
+  check <chapter>        run a chapter's suite on your code; say which step is next
+  reset <chapter>        a fresh starter for a chapter (your code is backed up first)
+  demo                   the end-to-end demo of every chapter (needs root)
+instructors
+  grade                  one screen: every chapter's progress in this checkout
+maintainers
+  setup                  install what a fresh machine lacks (Debian packages, mdBook)
+  test                   everything CI runs: fmt, clippy, starters, suites, book
+  sync-starters [--check]  write chapters/ from solutions/ (or check they match)
+  book                   build the book (generated output, include check)
+  bench                  compare the runtimes with unshare and runc (needs root)
+chapters: ns-isolation";
+
+fn main() {
+    if let Err(err) = run() {
+        eprintln!("xtask: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["doctor"] => doctor::run(),
+        ["setup"] => setup::run(),
+        ["check", chapter] => check::run(chapters::find(chapter)?),
+        ["grade"] => check::grade(),
+        ["reset", chapter] => starters::reset(chapters::find(chapter)?),
+        ["sync-starters"] => starters::sync(false),
+        ["sync-starters", "--check"] => starters::sync(true),
+        ["test"] => test::run(),
+        ["book"] => book::build(),
+        ["demo"] => demo::run(),
+        ["bench"] => bench::run(),
+        [] | ["help" | "--help" | "-h"] => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => bail!("unknown command `{}`\n\n{USAGE}", args.join(" ")),
+    }
+}

@@ -1,0 +1,45 @@
+//! The `run` options chapter 1 adds: how the container is isolated.
+//!
+//! They live in the library, not the binary, so that every later chapter's
+//! `run` can flatten them (`#[command(flatten)]`) and add its own beside them.
+
+use clap::Args;
+
+use crate::hostname::validate_hostname;
+use crate::namespaces::Isolation;
+
+/// `--hostname`, `--net`, `--userns`.
+#[derive(Debug, Clone, Args)]
+pub struct IsolationArgs {
+    /// Hostname inside the container [default: a random 12-hex id, as Docker does].
+    #[arg(long, value_parser = parse_hostname)]
+    pub hostname: Option<String>,
+
+    /// Network: "none" (a new namespace with only lo, up) or "host" (share the host's).
+    #[arg(long, value_enum, default_value_t = NetMode::None)]
+    pub net: NetMode,
+
+    /// Also create a user namespace mapping you to root inside (always on when not root).
+    #[arg(long)]
+    pub userns: bool,
+}
+
+/// `--net`: which network namespace the container gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum NetMode {
+    /// A new network namespace with only the loopback device, up.
+    None,
+    /// The host's network namespace: no isolation of the network.
+    Host,
+}
+
+impl IsolationArgs {
+    /// The namespaces these options ask for; `rootless` forces a user namespace.
+    pub fn isolation(&self, rootless: bool) -> Isolation {
+        Isolation { host_network: self.net == NetMode::Host, user_namespace: self.userns || rootless }
+    }
+}
+
+fn parse_hostname(name: &str) -> Result<String, String> {
+    validate_hostname(name).map(|()| name.to_owned())
+}

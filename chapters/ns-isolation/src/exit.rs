@@ -1,0 +1,60 @@
+//! Docker's exit codes, and the error that carries one.
+//!
+//! `docker run` exits with the command's own status, or: 125 when the
+//! runtime fails before the command starts, 126 when the command cannot be
+//! executed, 127 when it is not found, 128+N when it was killed by signal N.
+//! A [`Failure`] anywhere in an error chain sets the code; any other error
+//! is the runtime's and means 125. Introduced in chapter 1.
+
+use std::fmt;
+
+/// The runtime failed before the command started.
+pub const RUNTIME_FAILED: i32 = 125;
+/// The command was found but could not be executed.
+pub const CANNOT_EXECUTE: i32 = 126;
+/// The command was not found.
+pub const NOT_FOUND: i32 = 127;
+
+/// An error with the exit code it must end the runtime with.
+#[derive(Debug)]
+pub struct Failure {
+    code: i32,
+    message: String,
+}
+
+impl Failure {
+    /// An error that ends the runtime with `code`.
+    pub fn new(code: i32, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+
+    /// The exit code for an error: the first [`Failure`] in its chain, else 125.
+    pub fn code_of(err: &anyhow::Error) -> i32 {
+        err.chain().find_map(|cause| cause.downcast_ref::<Failure>()).map_or(RUNTIME_FAILED, |failure| failure.code)
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::Context;
+
+    #[test]
+    fn plain_errors_are_the_runtimes() {
+        assert_eq!(Failure::code_of(&anyhow::anyhow!("mount failed")), RUNTIME_FAILED);
+    }
+
+    #[test]
+    fn a_failure_under_context_keeps_its_code() {
+        let err = Err::<(), _>(Failure::new(NOT_FOUND, "no such command")).context("exec").unwrap_err();
+        assert_eq!(Failure::code_of(&err), NOT_FOUND);
+    }
+}
