@@ -224,6 +224,7 @@ impl Running {
         assert!(status.success(), "kill -s {signal} {pid}");
     }
 
+    /// Waits for the runtime to end; returns its exit code and the rest of stdout.
     fn finish(mut self) -> (i32, String) {
         let deadline = Instant::now() + Duration::from_secs(30);
         let status = loop {
@@ -235,7 +236,12 @@ impl Running {
         };
         let mut rest = String::new();
         self.stdout.read_to_string(&mut rest).unwrap();
-        (status.code().unwrap_or(-1), rest)
+        let mut stderr = String::new();
+        self.runtime.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+        let code = status.code().unwrap_or(-1);
+        let outcome = rebox_support::Outcome { command_line: String::new(), code, stdout: rest.clone(), stderr };
+        outcome.fail_on_todo();
+        (code, rest)
     }
 }
 
@@ -295,7 +301,7 @@ fn run_rootless(ch: &Chapter, args: &[&str]) -> rebox_support::Outcome {
     rebox_support::require_user_namespaces();
     let output = Command::new("setpriv")
         .args(["--reuid", "65534", "--regid", "65534", "--clear-groups", "--"])
-        .arg(ch.binary())
+        .arg(ch.binary_for_any_user())
         .args(args)
         .current_dir("/")
         .stdin(Stdio::null())

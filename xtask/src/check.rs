@@ -31,10 +31,8 @@ pub struct Step {
 
 /// Runs `package`'s suite (the learner's starter or a solution) and reads the result.
 pub fn run_suite(chapter: &Chapter, package: &str) -> Result<SuiteReport> {
-    let mut command = process::command(
-        "cargo",
-        &["test", "-p", package, "--test", "suite", "--no-fail-fast", "--", "--color=never"],
-    );
+    let mut command =
+        process::command("cargo", &["test", "-p", package, "--test", "suite", "--no-fail-fast", "--", "--color=never"]);
     command.env("INSTA_UPDATE", "no").env("RUST_BACKTRACE", "0");
     let output = process::capture(command)?;
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -97,11 +95,15 @@ pub fn run(chapter: &Chapter) -> Result<()> {
         Some(step) => println!("next: {}", step.message),
         None => println!("every step is written; these tests still fail:"),
     }
+    let mut waiting: std::collections::BTreeMap<usize, Vec<&str>> = Default::default();
     for (name, step) in &report.failed {
-        let why = step
-            .as_ref()
-            .map_or("fails (see `cargo test -p` output)".to_owned(), |s| format!("waits for step {}", s.number));
-        println!("  {name}: {why}");
+        match step {
+            Some(step) => waiting.entry(step.number).or_default().push(name),
+            None => println!("  {name}: fails (run `sudo -E cargo test -p {} --test suite {name}`)", chapter.name),
+        }
+    }
+    for (number, names) in waiting {
+        println!("  {} test(s) wait for step {number}: {}", names.len(), names.join(", "));
     }
     bail!("chapter `{}` is not done yet", chapter.name)
 }

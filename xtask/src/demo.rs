@@ -3,7 +3,11 @@
 //! Each step prints the command, then runs it, so the demo reads like a
 //! terminal session. It builds the reference solutions first.
 
-use anyhow::{Result, ensure};
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, ensure};
 
 use crate::process;
 use crate::setup;
@@ -46,17 +50,33 @@ pub fn run() -> Result<()> {
     setup::run()?;
     ensure!(process::is_root(), "the demo creates namespaces, cgroups and mounts: run `sudo -E cargo xtask demo`");
     process::run(process::command("cargo", &["build", "--quiet", "--workspace", "--bins"]))?;
-    let target = process::target_dir()?;
+    let binaries = runnable_by_anyone(&process::target_dir()?.join("debug"))?;
     let chapters = [("ns-isolation", NS_ISOLATION)];
     for (chapter, steps) in chapters {
         println!("\n=== chapter {chapter} ===");
         for step in steps {
             println!("\n# {}\n$ {}", step.say, step.shell.replace("$NS", chapter));
             let mut command = process::command("sh", &["-c", step.shell]);
-            command.env("NS", target.join(format!("debug/{chapter}-solution")));
+            command.env("NS", binaries.join(format!("{chapter}-solution")));
             process::run_quietly(command)?;
         }
     }
+    fs::remove_dir_all(&binaries)?;
     println!("\ndemo finished: every chapter so far ran on this machine");
     Ok(())
+}
+
+/// Copies the solution binaries where the demo's unprivileged user can run them
+/// (the build directory may be under a home only its owner can enter).
+fn runnable_by_anyone(build: &Path) -> Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("rebox-demo-{}", std::process::id()));
+    fs::create_dir_all(&dir)?;
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o755))?;
+    for chapter in crate::chapters::CHAPTERS {
+        let name = chapter.solution_package();
+        let copy = dir.join(&name);
+        fs::copy(build.join(&name), &copy).with_context(|| format!("copy {name} for the demo"))?;
+        fs::set_permissions(&copy, fs::Permissions::from_mode(0o755))?;
+    }
+    Ok(dir)
 }

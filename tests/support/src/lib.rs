@@ -58,6 +58,22 @@ impl Chapter {
         &self.binary
     }
 
+    /// A copy of the binary that any user may run, for tests that drop privileges.
+    ///
+    /// The build directory may sit under a home only its owner can enter
+    /// (`/root` is mode 700), so the copy goes to a world-readable temp dir.
+    pub fn binary_for_any_user(&self) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = self.root.path().join("any-user");
+        std::fs::create_dir_all(&dir).expect("create a directory for a world-runnable binary");
+        let copy = dir.join(self.name);
+        std::fs::copy(&self.binary, &copy).expect("copy the chapter binary");
+        for path in [self.root.path(), dir.as_path(), copy.as_path()] {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("make it world-runnable");
+        }
+        copy
+    }
+
     /// This test's private state directory (the runtime's `--root`, from chapter 3 on).
     pub fn root(&self) -> &Path {
         self.root.path()
