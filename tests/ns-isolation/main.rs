@@ -134,7 +134,7 @@ fn missing_command_exits_127_and_names_it() {
     require_root("to create namespaces");
     let ch = chapter!();
     let outcome = ch.run(["run", "--hostname", "box", "--", "nosuchcmd"]);
-    outcome.expect_code(127);
+    outcome.assert().failure().code(127).stdout("");
     assert!(outcome.stderr.contains("nosuchcmd"), "{}", outcome.dump());
     let _redacted = rebox_support::snapshot_settings();
     insta::assert_snapshot!("command_not_found", outcome.transcript());

@@ -111,8 +111,9 @@ fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> &str {
 
 fn wait_for_release(release: &OwnedFd) -> Result<()> {
     let mut byte = [0u8; 1];
-    let n =
-        read(release, &mut byte).context("wait for the runtime to release the container (read on the release pipe)")?;
+    let result = read(release, &mut byte);
+    let n = trace::syscall(|| format!("read({}, \"1\", 1)", release.as_raw_fd()), result)
+        .context("wait for the runtime to release the container (read on the release pipe)")?;
     if n == 0 {
         bail!("the runtime exited before releasing the container");
     }
@@ -140,6 +141,8 @@ impl Child {
         loop {
             let n = read(&self.report, &mut buf)
                 .with_context(|| format!("read the setup report of the container (pid {})", self.pid))?;
+            // End of file means the child exec'd (its end was close-on-exec) or died.
+            trace::line(|| format!("read({}, \"{}\", 4096) = {n}", self.report.as_raw_fd(), buf[..n].escape_ascii()));
             if n == 0 {
                 break;
             }

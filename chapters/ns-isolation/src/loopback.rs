@@ -20,7 +20,8 @@ nix::ioctl_write_ptr_bad!(set_interface_flags, libc::SIOCSIFFLAGS, libc::ifreq);
 /// Sets `IFF_UP` on `lo` in the caller's network namespace.
 pub fn bring_up_loopback() -> Result<()> {
     // The ioctls act on the namespace of the socket they are sent on.
-    let socket = socket(AddressFamily::Inet, SockType::Datagram, SockFlag::SOCK_CLOEXEC, None)
+    let result = socket(AddressFamily::Inet, SockType::Datagram, SockFlag::SOCK_CLOEXEC, None);
+    let socket = trace::syscall(|| "socket(AF_INET, SOCK_DGRAM|SOCK_CLOEXEC, 0)".to_owned(), result)
         .context("open a socket to configure lo (socket AF_INET SOCK_DGRAM)")?;
     let fd = socket.as_raw_fd();
     let mut request = interface_request("lo");

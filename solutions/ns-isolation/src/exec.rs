@@ -33,6 +33,7 @@ pub fn exec_command(argv: &[OsString]) -> Result<Infallible> {
         Ok(never) => match never {},
         Err(errno) => errno,
     };
+    trace::line(|| format!("<... execvp resumed> = -1 {errno:?} ({})", errno.desc()));
     Err(exec_failure(&program.to_string_lossy(), errno).into())
     // END EXERCISE
     // ANCHOR_END: exec

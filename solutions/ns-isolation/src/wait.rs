@@ -30,13 +30,20 @@ fn watched() -> SigSet {
 
 /// Blocks the forwarded signals and SIGCHLD; call before `clone` so none is missed.
 pub fn block_signals() -> Result<()> {
-    watched().thread_block().context("block the signals to forward (sigprocmask SIG_BLOCK)")
+    let result = watched().thread_block();
+    trace::syscall(|| format!("rt_sigprocmask(SIG_BLOCK, {WATCHED_NAMES}, NULL)"), result)
+        .context("block the signals to forward (sigprocmask SIG_BLOCK)")
 }
 
 /// Unblocks them again: the container's command must start with a clean mask.
 pub fn unblock_signals() -> Result<()> {
-    watched().thread_unblock().context("unblock signals before exec (sigprocmask SIG_UNBLOCK)")
+    let result = watched().thread_unblock();
+    trace::syscall(|| format!("rt_sigprocmask(SIG_UNBLOCK, {WATCHED_NAMES}, NULL)"), result)
+        .context("unblock signals before exec (sigprocmask SIG_UNBLOCK)")
 }
+
+/// The watched set as strace prints it.
+const WATCHED_NAMES: &str = "[INT TERM HUP QUIT CHLD]";
 
 /// Waits for `child` to end, passing on every stop signal, and returns how it ended.
 pub fn wait_forwarding_signals(child: Pid) -> Result<WaitStatus> {

@@ -18,6 +18,9 @@ pub use machine::{busybox, host_namespace, mount_table, require_root, require_us
 pub use outcome::Outcome;
 pub use redact::{redactions, snapshot_settings};
 
+/// Longest a single run may take before the test kills it and fails.
+pub const RUN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The binary of the package this suite is compiled into.
 ///
 /// `cargo test -p ns-isolation` runs the suite against the learner's
@@ -103,7 +106,11 @@ impl Chapter {
         S: AsRef<OsStr>,
     {
         let args: Vec<String> = args.into_iter().map(|a| a.as_ref().to_string_lossy().into_owned()).collect();
-        let output = self.command(&args).output().expect("start the chapter binary");
+        // assert_cmd closes stdin and, past the timeout, kills a run that hangs.
+        let output = assert_cmd::Command::from_std(self.command(&args))
+            .timeout(RUN_TIMEOUT)
+            .output()
+            .expect("start the chapter binary");
         let outcome = Outcome::new(self.name, &args, output);
         outcome.fail_on_todo();
         outcome

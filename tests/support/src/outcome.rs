@@ -38,6 +38,17 @@ impl Outcome {
         }
     }
 
+    /// assert_cmd's assertions on this run: `outcome.assert().failure().code(127)`.
+    pub fn assert(&self) -> assert_cmd::assert::Assert {
+        use std::os::unix::process::ExitStatusExt;
+        let output = std::process::Output {
+            status: std::process::ExitStatus::from_raw((self.code & 0xff) << 8),
+            stdout: self.stdout.clone().into_bytes(),
+            stderr: self.stderr.clone().into_bytes(),
+        };
+        assert_cmd::assert::OutputAssertExt::assert(output)
+    }
+
     /// Asserts the exit code, showing everything the run printed if it differs.
     #[track_caller]
     pub fn expect_code(&self, code: i32) -> &Self {
