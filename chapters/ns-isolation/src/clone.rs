@@ -71,8 +71,10 @@ pub fn clone_child(flags: CloneFlags, setup: impl FnOnce() -> Result<Infallible>
 
 fn traced_pipe() -> Result<(OwnedFd, OwnedFd)> {
     // Both ends close on exec: the command inherits neither.
-    trace::syscall(|| "pipe2(O_CLOEXEC)".to_owned(), pipe2(OFlag::O_CLOEXEC))
-        .context("create a pipe between the runtime and the container (pipe2)")
+    let (read_end, write_end) =
+        pipe2(OFlag::O_CLOEXEC).context("create a pipe between the runtime and the container (pipe2)")?;
+    trace::line(|| format!("pipe2([{}, {}], O_CLOEXEC) = 0", read_end.as_raw_fd(), write_end.as_raw_fd()));
+    Ok((read_end, write_end))
 }
 
 /// The child's side: close the parent's pipe ends, wait, set up, exec.

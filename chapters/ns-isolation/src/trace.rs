@@ -112,9 +112,3 @@ impl Returned for OwnedFd {
         self.as_raw_fd().to_string()
     }
 }
-
-impl<A: Returned, B: Returned> Returned for (A, B) {
-    fn returned(&self) -> String {
-        format!("[{}, {}]", self.0.returned(), self.1.returned())
-    }
-}
