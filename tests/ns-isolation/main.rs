@@ -274,6 +274,26 @@ fn killed_by_sigkill_from_the_host_exits_137() {
 }
 
 #[test]
+fn killing_the_runtime_kills_the_container() {
+    require_root("to create PID namespaces");
+    let ch = chapter!();
+    let mut running = Running::start(&ch, "echo ready; exec busybox sleep 100");
+    let pid = running.container_pid();
+    running.signal(running.runtime.id() as i32, "KILL");
+    running.runtime.wait().unwrap();
+    // The orphan is reparented and reaped on the host once the kernel kills it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let alive = || {
+        fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|stat| !stat.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'))
+    };
+    while alive() {
+        assert!(Instant::now() < deadline, "the container (pid {pid}) outlived its runtime");
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
 fn host_mount_table_and_hostname_are_unchanged_after_runs() {
     require_root("to create mount namespaces");
     let ch = chapter!();

@@ -16,6 +16,7 @@ use std::panic::{self, AssertUnwindSafe};
 use anyhow::{Context, Result, bail};
 use nix::fcntl::OFlag;
 use nix::sched::CloneFlags;
+use nix::sys::prctl;
 use nix::sys::signal::Signal;
 use nix::unistd::{Pid, pipe2, read, write};
 
@@ -93,7 +94,10 @@ fn run_child(pipes: ChildPipes, parent_ends: &[i32], setup: impl FnOnce() -> Res
         // into this process; nothing in the child owns or uses them.
         unsafe { libc::close(*fd) };
     }
-    let outcome = panic::catch_unwind(AssertUnwindSafe(|| wait_for_release(&pipes.release).and_then(|()| setup())));
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+        wait_for_release(&pipes.release)?;
+        setup()
+    }));
     let failure = match outcome {
         Ok(Ok(never)) => match never {},
         Ok(Err(err)) => err,
@@ -118,10 +122,20 @@ fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> &str {
         .unwrap_or("(no message)")
 }
 
+/// Arms the parent-death signal, then blocks until the parent releases us.
+///
+/// If the runtime dies (even by SIGKILL), the container must not live on with
+/// nobody to wait for it: PR_SET_PDEATHSIG asks the kernel to SIGKILL us then
+/// (man 2 prctl). It is armed first; should the runtime be gone already, the
+/// release pipe reads end-of-file. Both calls are traced once released, so
+/// the child's lines never interleave with the parent's work on it.
 fn wait_for_release(release: &OwnedFd) -> Result<()> {
+    let armed = prctl::set_pdeathsig(Signal::SIGKILL);
     let mut byte = [0u8; 1];
-    let result = read(release, &mut byte);
-    let n = trace::syscall(|| format!("read({}, \"1\", 1)", release.as_raw_fd()), result)
+    let released = read(release, &mut byte);
+    trace::syscall(|| "prctl(PR_SET_PDEATHSIG, SIGKILL)".to_owned(), armed)
+        .context("ask to be killed if the runtime dies (prctl PR_SET_PDEATHSIG)")?;
+    let n = trace::syscall(|| format!("read({}, \"1\", 1)", release.as_raw_fd()), released)
         .context("wait for the runtime to release the container (read on the release pipe)")?;
     if n == 0 {
         bail!("the runtime exited before releasing the container");
