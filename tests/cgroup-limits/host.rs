@@ -1,0 +1,99 @@
+//! The host's side of a container's cgroups: where they are, what they hold,
+//! and that they are gone afterwards.
+//!
+//! As the article's thought question 3 asks: a process's cgroups are named in
+//! `/proc/<pid>/cgroup` (`4:memory:/rebox/<id>` on v1, `0::/rebox/<id>` on
+//! v2), as paths inside each hierarchy, which `/proc/self/mountinfo` says
+//! where to find. These helpers read them as a learner would, with `cat`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// The cgroup filesystems' mount point.
+const ROOT: &str = "/sys/fs/cgroup";
+
+/// `v2` if `/sys/fs/cgroup` is the unified hierarchy, `v1` otherwise (legacy or hybrid).
+pub fn cgroup_version() -> &'static str {
+    if Path::new(ROOT).join("cgroup.controllers").exists() { "v2" } else { "v1" }
+}
+
+/// Fails the test unless the host offers `controllers` (memory, cpu, pids) to limit with.
+#[track_caller]
+pub fn require_controllers(controllers: &[&str]) {
+    for controller in controllers {
+        let found = match cgroup_version() {
+            "v2" => fs::read_to_string(Path::new(ROOT).join("cgroup.controllers"))
+                .is_ok_and(|text| text.split_whitespace().any(|name| name == *controller)),
+            _ => v1_mount(controller).is_some(),
+        };
+        assert!(
+            found,
+            "this test needs the cgroup {controller} controller, which this host does not offer: \
+             on v1, mount it (`mount -t cgroup -o {controller} cgroup /sys/fs/cgroup/{controller}`); \
+             on v2, enable it in /sys/fs/cgroup/cgroup.subtree_control (`cargo xtask doctor` checks)"
+        );
+    }
+}
+
+/// Where the v1 hierarchy with `controller` is mounted, from `/proc/self/mountinfo`.
+fn v1_mount(controller: &str) -> Option<PathBuf> {
+    let mountinfo = fs::read_to_string("/proc/self/mountinfo").expect("read /proc/self/mountinfo");
+    mountinfo.lines().find_map(|line| {
+        let (before, after) = line.split_once(" - ")?;
+        let mut after = after.split(' ');
+        let is_v1 = after.next() == Some("cgroup");
+        let options = after.nth(1)?;
+        let mount_point = before.split(' ').nth(4)?;
+        (is_v1 && options.split(',').any(|option| option == controller)).then(|| PathBuf::from(mount_point))
+    })
+}
+
+/// The lines of `/proc/<pid>/cgroup` that name a `rebox` cgroup.
+pub fn rebox_lines(pid: i32) -> Vec<String> {
+    let path = format!("/proc/{pid}/cgroup");
+    let text = fs::read_to_string(&path).unwrap_or_else(|err| panic!("read {path}: {err}"));
+    text.lines().filter(|line| line.contains("/rebox/")).map(str::to_owned).collect()
+}
+
+/// The directory of process `pid`'s cgroup for `controller`, as the host sees it.
+pub fn cgroup_dir(pid: i32, controller: &str) -> PathBuf {
+    let path = format!("/proc/{pid}/cgroup");
+    let text = fs::read_to_string(&path).unwrap_or_else(|err| panic!("read {path}: {err}"));
+    for line in text.lines() {
+        let mut fields = line.splitn(3, ':');
+        let (_, controllers, group) = (fields.next(), fields.next().unwrap_or(""), fields.next().unwrap_or(""));
+        let relative = group.trim_start_matches('/');
+        if cgroup_version() == "v2" && controllers.is_empty() {
+            return Path::new(ROOT).join(relative);
+        }
+        if controllers.split(',').any(|name| name == controller) {
+            let mount = v1_mount(controller).unwrap_or_else(|| panic!("no v1 mount for {controller}"));
+            return mount.join(relative);
+        }
+    }
+    panic!("process {pid} has no {controller} cgroup:\n{text}");
+}
+
+/// Reads a cgroup file, trimmed, as `cat` would show it.
+pub fn read(path: &Path) -> String {
+    fs::read_to_string(path).unwrap_or_else(|err| panic!("read {}: {err}", path.display())).trim_end().to_owned()
+}
+
+/// The value of the `name N` line of a flat-keyed file like `cpu.stat`.
+pub fn counter(text: &str, name: &str) -> u64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in:\n{text}"))
+}
+
+/// Fails if any cgroup directory of container `id` is left, in any hierarchy.
+#[track_caller]
+pub fn assert_no_cgroup_left(id: &str) {
+    assert_eq!(id.len(), 64, "not a container id: {id:?}");
+    let mut left: Vec<PathBuf> = vec![Path::new(ROOT).join("rebox").join(id)];
+    for entry in fs::read_dir(ROOT).expect("list /sys/fs/cgroup").flatten() {
+        left.push(entry.path().join("rebox").join(id));
+    }
+    left.retain(|dir| dir.exists());
+    assert!(left.is_empty(), "the container's cgroup is left behind: {left:?}");
+}

@@ -1,0 +1,452 @@
+//! Chapter 2 suite: a container's resources are a directory of files.
+//!
+//! Every test runs the chapter's binary (the learner's `cgroup-limits` or the
+//! reference `cgroup-limits-solution`) with real limits, and looks at the
+//! result from inside the container and from the host: the OOM killer, a
+//! fork bomb stopped by `pids.max`, a busy loop throttled by its CFS quota,
+//! the limit files read through `/proc/<pid>/cgroup`, `/proc/self/cgroup`
+//! inside, and no `rebox/<id>` left behind however a run ends. Each run
+//! writes its id with `--cidfile`, so that tests running in parallel only
+//! ever look at their own container's cgroup.
+//!
+//! Snapshots of what differs between cgroup v1 and v2 carry the version in
+//! their name (`trace_v1`). The v2 code path is also tested in the library,
+//! against a fake cgroupfs. Needs: root, /bin/busybox (busybox-static), the
+//! memory, cpu and pids controllers; setpriv (util-linux) and unprivileged
+//! user namespaces for the rootless tests.
+
+mod host;
+
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use std::{fs, thread};
+
+use host::{assert_no_cgroup_left, cgroup_dir, cgroup_version, counter, read, rebox_lines, require_controllers};
+use rebox_support::{Chapter, Outcome, busybox, chapter, host_namespace, require_root};
+
+/// The memory hog: a string that doubles until something stops it.
+const MEMORY_HOG: &str = "x=a; while :; do x=$x$x; done";
+
+/// A shell that starts up to 40 sleeps, printing each one's number, inside a shell that reports how it ended.
+const FORK_BOMB: &str = "busybox sh -c 'for i in $(busybox seq 1 40); do busybox sleep 5 & echo -n \"$i \"; done'; \
+                         status=$?; echo; echo \"the forking shell stopped with status $status\"";
+
+/// A CPU-bound loop that ends cleanly on SIGTERM.
+const BUSY_LOOP: &str = "trap 'exit 0' TERM; echo ready; while :; do :; done";
+
+/// Snapshot settings: the shared redactions, plus this chapter's.
+///
+/// Tests run in parallel, so whether the shared `rebox` parent had to be made
+/// (or could be removed) depends on the other runs: both outcomes are named.
+/// The pid written to `cgroup.procs` is a host pid.
+struct Redacted {
+    _chapter: insta::internals::SettingsBindDropGuard,
+    _shared: insta::internals::SettingsBindDropGuard,
+}
+
+fn redacted() -> Redacted {
+    let shared = rebox_support::snapshot_settings();
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r#"(mkdir\("[^"]*/rebox", 0755\)) = (0|-1 EEXIST \(File exists\))"#, "$1 = [0 or EEXIST]");
+    settings.add_filter(r#"(rmdir\("[^"]*/rebox"\)) = (0|-1 EBUSY \(Device or resource busy\))"#, "$1 = [0 or EBUSY]");
+    settings.add_filter(r#"(/cgroup\.procs", )"\d+", \d+\) = \d+"#, "$1\"[PID]\", [LEN]) = [LEN]");
+    Redacted { _chapter: settings.bind_to_scope(), _shared: shared }
+}
+
+/// Where this test's run writes its container id.
+fn cidfile(ch: &Chapter) -> PathBuf {
+    ch.root().join("cid")
+}
+
+/// The id the last run wrote with `--cidfile`; the file is removed, so the next run may write its own.
+fn container_id(ch: &Chapter) -> String {
+    let path = cidfile(ch);
+    let id = fs::read_to_string(&path)
+        .unwrap_or_else(|err| panic!("the run wrote no container id to {}: {err}", path.display()));
+    fs::remove_file(&path).unwrap();
+    id
+}
+
+/// Runs `busybox <args>` in a new container with `options`, writing its id to the cidfile.
+fn run_busybox(ch: &Chapter, options: &[&str], args: &[&str]) -> Outcome {
+    busybox();
+    let cid = cidfile(ch);
+    let mut all = vec!["run", "--cidfile", cid.to_str().unwrap()];
+    all.extend_from_slice(options);
+    all.push("--");
+    all.push("busybox");
+    all.extend_from_slice(args);
+    ch.run(all)
+}
+
+fn require_limits() {
+    require_root("to create cgroups");
+    require_controllers(&["memory", "cpu", "pids"]);
+}
+
+#[test]
+fn memory_hog_is_killed_by_the_oom_killer_with_137() {
+    require_limits();
+    let ch = chapter!();
+    let outcome = run_busybox(&ch, &["-m", "32m"], &["sh", "-c", MEMORY_HOG]);
+    outcome.expect_code(137);
+    assert_eq!(outcome.stderr, "cgroup-limits: container killed by the OOM killer (memory limit 32 MiB)\n");
+    assert_no_cgroup_left(&container_id(&ch));
+    let _redacted = redacted();
+    insta::assert_snapshot!("oom_killed", outcome.transcript());
+}
+
+#[test]
+fn pids_limit_stops_a_fork_bomb() {
+    require_limits();
+    let ch = chapter!();
+    let outcome = run_busybox(&ch, &["--pids-limit", "20"], &["sh", "-c", FORK_BOMB]);
+    let stdout = outcome.success();
+    // 20 processes: the two shells and 18 sleeps. The 19th sleep cannot be forked.
+    let started: Vec<&str> = stdout.lines().next().unwrap_or_default().split_whitespace().collect();
+    assert_eq!(started.last(), Some(&"18"), "the shells and the sleeps started must add up to 20:\n{stdout}");
+    assert!(outcome.stderr.contains("can't fork: Resource temporarily unavailable"), "{}", outcome.dump());
+    assert_no_cgroup_left(&container_id(&ch));
+    let _redacted = redacted();
+    insta::assert_snapshot!("fork_bomb_stopped", outcome.transcript());
+}
+
+/// A runtime started in the background, whose container has printed "ready".
+struct Running {
+    runtime: std::process::Child,
+    stdout: BufReader<std::process::ChildStdout>,
+    command_line: String,
+}
+
+impl Running {
+    fn start(ch: &Chapter, options: &[&str], script: &str) -> Self {
+        busybox();
+        let cid = cidfile(ch);
+        let mut args = vec!["run", "--cidfile", cid.to_str().unwrap()];
+        args.extend_from_slice(options);
+        args.extend(["--", "busybox", "sh", "-c", script]);
+        let mut runtime =
+            ch.command(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start the runtime");
+        let mut stdout = BufReader::new(runtime.stdout.take().unwrap());
+        let mut first = String::new();
+        stdout.read_line(&mut first).unwrap();
+        if first != "ready\n" {
+            let mut stderr = String::new();
+            runtime.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+            let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+            Outcome::new(ch.name(), &args, runtime.wait_with_output().unwrap()).fail_on_todo();
+            panic!("the container did not start: {first:?}\n{stderr}");
+        }
+        let command_line = command_line(ch, &args);
+        Self { runtime, stdout, command_line }
+    }
+
+    /// The container's PID 1 as the host sees it: the runtime's only child.
+    fn container_pid(&self) -> i32 {
+        let children = format!("/proc/{0}/task/{0}/children", self.runtime.id());
+        let text = fs::read_to_string(&children).unwrap();
+        text.split_whitespace().next().expect("the runtime has a child").parse().unwrap()
+    }
+
+    fn signal(&self, pid: u32, signal: &str) {
+        let status = Command::new("kill").args(["-s", signal, &pid.to_string()]).status().unwrap();
+        assert!(status.success(), "kill -s {signal} {pid}");
+    }
+
+    /// Waits for the runtime to exit; returns its exit code and what it printed after "ready".
+    fn finish(mut self) -> (i32, String, String) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(status) = self.runtime.try_wait().unwrap() {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "the container did not end within 30 s");
+            thread::sleep(Duration::from_millis(20));
+        };
+        let (mut stdout, mut stderr) = (String::new(), String::new());
+        self.stdout.read_to_string(&mut stdout).unwrap();
+        self.runtime.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+        (status.code().unwrap_or(-1), stdout, stderr)
+    }
+}
+
+impl Drop for Running {
+    /// A test that failed half-way must not leave its container running: kill it, and let the runtime clean up.
+    fn drop(&mut self) {
+        if let Ok(None) = self.runtime.try_wait() {
+            let children = format!("/proc/{0}/task/{0}/children", self.runtime.id());
+            for pid in fs::read_to_string(&children).unwrap_or_default().split_whitespace() {
+                let _ = Command::new("kill").args(["-s", "KILL", pid]).status();
+            }
+            let _ = self.runtime.wait();
+        }
+    }
+}
+
+#[test]
+fn limit_files_hold_the_requested_values_while_the_container_runs() {
+    require_limits();
+    let ch = chapter!();
+    let options = ["-m", "64m", "--cpus", "0.5", "--pids-limit", "64"];
+    let running = Running::start(&ch, &options, "echo ready; exec busybox sleep 100");
+    let pid = running.container_pid();
+    let id = container_id(&ch);
+    let lines = rebox_lines(pid);
+    assert!(lines.iter().all(|line| line.ends_with(&format!(":/rebox/{id}"))), "{lines:?}");
+    let expected: &[(&str, &str, &str)] = match cgroup_version() {
+        "v2" => &[
+            ("memory", "memory.max", "67108864"),
+            ("memory", "memory.swap.max", "67108864"),
+            ("cpu", "cpu.max", "50000 100000"),
+            ("pids", "pids.max", "64"),
+        ],
+        _ => &[
+            ("memory", "memory.limit_in_bytes", "67108864"),
+            ("memory", "memory.memsw.limit_in_bytes", "134217728"),
+            ("cpu", "cpu.cfs_quota_us", "50000"),
+            ("cpu", "cpu.cfs_period_us", "100000"),
+            ("pids", "pids.max", "64"),
+        ],
+    };
+    let mut transcript = format!("$ {} &\nready\n$ grep rebox /proc/{pid}/cgroup\n", running.command_line);
+    for line in &lines {
+        transcript.push_str(&format!("{line}\n"));
+    }
+    for (controller, file, value) in expected {
+        let path = cgroup_dir(pid, controller).join(file);
+        if *file == "memory.memsw.limit_in_bytes" && !path.exists() {
+            continue; // No swap accounting on this host: Docker skips the default too.
+        }
+        let found = read(&path);
+        assert_eq!(found, *value, "{}", path.display());
+        transcript.push_str(&format!("$ cat {}\n{found}\n", path.display()));
+    }
+    running.signal(pid as u32, "KILL");
+    let (code, _, stderr) = running.finish();
+    assert_eq!((code, stderr.as_str()), (137, ""), "a kill -9 from the host is no OOM kill");
+    assert_no_cgroup_left(&id);
+    let _redacted = redacted();
+    insta::assert_snapshot!(format!("limit_files_{}", cgroup_version()), transcript);
+}
+
+#[test]
+fn cpus_throttle_a_busy_loop() {
+    require_limits();
+    let ch = chapter!();
+    let running = Running::start(&ch, &["--cpus", "0.5"], BUSY_LOOP);
+    let pid = running.container_pid();
+    let cpu_stat = cgroup_dir(pid, "cpu").join("cpu.stat");
+    // CPU time, in ns, as the cgroup itself accounts it.
+    let usage = || match cgroup_version() {
+        "v2" => counter(&read(&cpu_stat), "usage_usec") * 1000,
+        _ => read(&cgroup_dir(pid, "cpuacct").join("cpuacct.usage")).parse::<u64>().unwrap(),
+    };
+    let (start, usage_before, stat_before) = (Instant::now(), usage(), read(&cpu_stat));
+    thread::sleep(Duration::from_millis(1500));
+    let (usage_after, stat_after, wall) = (usage(), read(&cpu_stat), start.elapsed());
+    running.signal(running.runtime.id(), "TERM");
+    let command_line = running.command_line.clone();
+
+    let periods = counter(&stat_after, "nr_periods") - counter(&stat_before, "nr_periods");
+    let throttled = counter(&stat_after, "nr_throttled") - counter(&stat_before, "nr_throttled");
+    let cpu_time = usage_after - usage_before;
+    assert!(throttled > 0, "the busy loop was never throttled:\n{stat_after}");
+    // The quota, 50 ms per 100 ms period, bounds the CPU time by the group's own count of periods
+    // (give or take the periods at either end, as the two files are not read at the same instant).
+    assert!(cpu_time <= (periods + 2) * 50_000_000, "{cpu_time} ns of CPU in {periods} periods of 100 ms");
+    assert!((cpu_time as f64) < 0.75 * wall.as_nanos() as f64, "{cpu_time} ns of CPU in {wall:?}: not limited");
+
+    let (code, _, stderr) = running.finish();
+    assert_eq!((code, stderr.as_str()), (0, ""), "the trap ends the loop cleanly");
+    assert_no_cgroup_left(&container_id(&ch));
+    // The counters change from run to run; what matters is which are above 0.
+    let stat: Vec<String> = stat_after
+        .lines()
+        .map(|line| match line.split_once(' ') {
+            Some((name, "0")) => format!("{name} 0"),
+            Some((name, _)) => format!("{name} [N>0]"),
+            None => line.to_owned(),
+        })
+        .collect();
+    let transcript = format!(
+        "$ {} &\nready\n$ cat {}\n{}\n$ kill -TERM %1\n[exit status {code}]\n",
+        command_line,
+        cpu_stat.display(),
+        stat.join("\n")
+    );
+    let _redacted = redacted();
+    insta::assert_snapshot!(format!("cpu_throttled_{}", cgroup_version()), transcript);
+}
+
+/// `args` as a learner would type them: `cgroup-limits run ... -- busybox sh -c '...'`.
+fn command_line(ch: &Chapter, args: &[&str]) -> String {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let nothing = std::process::Output { status: ExitStatusExt::from_raw(0), stdout: Vec::new(), stderr: Vec::new() };
+    Outcome::new(ch.name(), &args, nothing).command_line
+}
+
+#[test]
+fn proc_self_cgroup_is_root_inside() {
+    require_limits();
+    let ch = chapter!();
+    let outcome = run_busybox(&ch, &["--hostname", "box"], &["cat", "/proc/self/cgroup"]);
+    let stdout = outcome.success();
+    assert!(!stdout.is_empty() && stdout.lines().all(|line| line.ends_with(":/")), "{stdout}");
+    assert_no_cgroup_left(&container_id(&ch));
+    let namespace = run_busybox(&ch, &[], &["readlink", "/proc/self/ns/cgroup"]);
+    assert_ne!(
+        namespace.success().trim(),
+        host_namespace("cgroup"),
+        "the container shares the host's cgroup namespace"
+    );
+    assert_no_cgroup_left(&container_id(&ch));
+    let _redacted = redacted();
+    insta::assert_snapshot!(format!("proc_self_cgroup_{}", cgroup_version()), outcome.transcript());
+}
+
+#[test]
+fn without_limits_the_container_still_gets_a_cgroup() {
+    require_limits();
+    let ch = chapter!();
+    let running = Running::start(&ch, &[], "echo ready; exec busybox sleep 100");
+    let pid = running.container_pid();
+    let id = container_id(&ch);
+    let lines = rebox_lines(pid);
+    running.signal(pid as u32, "KILL");
+    running.finish();
+    // Memory, CPU time and processes are accounted per container, as `docker stats` shows them.
+    let expected = if cgroup_version() == "v2" { 1 } else { 4 };
+    assert_eq!(lines.len(), expected, "memory, cpu, cpuacct and pids on v1; the one tree on v2: {lines:?}");
+    assert!(lines.iter().all(|line| line.ends_with(&format!("/rebox/{id}"))), "{lines:?}");
+    assert_no_cgroup_left(&id);
+}
+
+#[test]
+fn runtime_error_after_creating_the_cgroup_removes_it() {
+    require_limits();
+    let ch = chapter!();
+    // Docker puts no upper bound on --pids-limit; the kernel refuses more than PID_MAX_LIMIT when
+    // pids.max is written, after the cgroup's directories exist and before the container joins them.
+    let outcome = run_busybox(&ch, &["--trace", "-m", "64m", "--pids-limit", "4194305"], &["true"]);
+    outcome.expect_code(125);
+    assert!(outcome.stderr.contains("pids.max: Invalid argument"), "{}", outcome.dump());
+    assert!(!outcome.stderr.contains("clone("), "the container must not have been started:\n{}", outcome.stderr);
+    assert_no_cgroup_left(&container_id(&ch));
+    let _redacted = redacted();
+    insta::assert_snapshot!(format!("runtime_error_cleanup_{}", cgroup_version()), outcome.transcript());
+}
+
+#[test]
+fn a_command_that_fails_to_start_leaves_no_cgroup() {
+    require_limits();
+    let ch = chapter!();
+    // The child joins the cgroup, is released, then fails to exec: it exits, and the cgroup must go.
+    let cid = cidfile(&ch);
+    let outcome = ch.run(["run", "--cidfile", cid.to_str().unwrap(), "-m", "64m", "--", "nosuchcmd"]);
+    outcome.expect_code(127);
+    assert!(outcome.stderr.contains("nosuchcmd"), "{}", outcome.dump());
+    assert_no_cgroup_left(&container_id(&ch));
+}
+
+#[test]
+fn trace_shows_every_cgroup_file_written() {
+    require_limits();
+    let ch = chapter!();
+    let outcome = run_busybox(
+        &ch,
+        &["--trace", "--hostname", "box", "-m", "64m", "--cpus", "0.5", "--pids-limit", "64"],
+        &["true"],
+    );
+    outcome.expect_code(0);
+    assert_no_cgroup_left(&container_id(&ch));
+    let _redacted = redacted();
+    insta::assert_snapshot!(format!("trace_{}", cgroup_version()), outcome.transcript());
+}
+
+#[test]
+fn bad_limits_exit_125_and_create_nothing() {
+    let ch = chapter!();
+    let cases: &[(&str, &[&str], &str)] = &[
+        ("bad_size", &["-m", "12Q"], "invalid size \"12Q\""),
+        ("memory_below_minimum", &["-m", "1k"], "below the minimum of 6 MiB"),
+        ("swap_below_memory", &["-m", "64m", "--memory-swap", "32m"], "must be at least the memory limit"),
+        ("swap_without_memory", &["--memory-swap", "1g"], "--memory-swap needs -m/--memory"),
+        ("negative_cpus", &["--cpus", "-1"], "the range of CPUs is from 0.01 to"),
+        ("bad_pids_limit", &["--pids-limit", "-5"], "use a positive number of processes, or -1"),
+    ];
+    for (name, options, message) in cases {
+        let outcome = run_busybox(&ch, &[&["--trace"], *options].concat(), &["true"]);
+        outcome.expect_code(125);
+        assert!(outcome.stderr.contains(message), "{name}: {}", outcome.dump());
+        // Refused before a container id exists, so before any cgroup: no syscall was made at all.
+        assert!(!cidfile(&ch).exists(), "{name}: a container id was made");
+        assert!(!outcome.stderr.contains("mkdir("), "{name}: a directory was made:\n{}", outcome.stderr);
+        // The number of CPUs in the message is the host's: only the size errors are snapshotted.
+        if !name.contains("cpus") {
+            let _redacted = redacted();
+            insta::assert_snapshot!(*name, outcome.transcript());
+        }
+    }
+}
+
+#[test]
+fn an_existing_cidfile_is_refused_before_anything_is_made() {
+    let ch = chapter!();
+    fs::write(cidfile(&ch), "another container\n").unwrap();
+    let outcome = run_busybox(&ch, &["--trace", "-m", "64m"], &["true"]);
+    outcome.expect_code(125);
+    assert!(outcome.stderr.contains("exists already"), "{}", outcome.dump());
+    assert!(!outcome.stderr.contains("mkdir("), "a directory was made:\n{}", outcome.stderr);
+    assert_eq!(fs::read_to_string(cidfile(&ch)).unwrap(), "another container\n", "the file was overwritten");
+}
+
+#[test]
+fn run_help_lists_the_limit_flags() {
+    let ch = chapter!();
+    let outcome = ch.run(["run", "--help"]);
+    outcome.expect_code(0);
+    let _redacted = redacted();
+    insta::assert_snapshot!("run_help", outcome.transcript());
+}
+
+/// Runs the binary as `nobody` (uid 65534) through setpriv.
+fn run_rootless(ch: &Chapter, args: &[&str]) -> Outcome {
+    rebox_support::require_user_namespaces();
+    let output = Command::new("setpriv")
+        .args(["--reuid", "65534", "--regid", "65534", "--clear-groups", "--"])
+        .arg(ch.binary())
+        .args(args)
+        .current_dir("/")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run setpriv (util-linux) to drop to an unprivileged user");
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let outcome = Outcome::new(ch.name(), &args, output);
+    outcome.fail_on_todo();
+    outcome
+}
+
+#[test]
+fn limits_without_root_exit_125_before_anything_is_made() {
+    require_root("to drop to an unprivileged user with setpriv");
+    let ch = chapter!();
+    let outcome = run_rootless(&ch, &["run", "--trace", "-m", "64m", "--", "busybox", "true"]);
+    outcome.expect_code(125);
+    assert!(outcome.stderr.contains("cgroup limits need root"), "{}", outcome.dump());
+    assert!(!outcome.stderr.contains("mkdir("), "a directory was made:\n{}", outcome.stderr);
+    let _redacted = redacted();
+    insta::assert_snapshot!("rootless_limits_refused", outcome.transcript());
+}
+
+#[test]
+fn rootless_run_without_limits_works_without_a_cgroup() {
+    require_root("to drop to an unprivileged user with setpriv");
+    let ch = chapter!();
+    let outcome = run_rootless(&ch, &["run", "--trace", "--hostname", "box", "--", "busybox", "id", "-u"]);
+    assert_eq!(outcome.success(), "0\n");
+    assert!(!outcome.stderr.contains("mkdir("), "a rootless run made a cgroup:\n{}", outcome.stderr);
+    assert!(outcome.stderr.contains("unshare(CLONE_NEWCGROUP) = 0"), "{}", outcome.stderr);
+}
