@@ -9,6 +9,7 @@
 mod machine;
 mod outcome;
 mod redact;
+pub mod sample_image;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
