@@ -367,7 +367,7 @@ fn trace_shows_every_cgroup_file_written() {
 }
 
 #[test]
-fn bad_limits_exit_125_and_create_nothing() {
+fn cli_bad_limits_exit_125_and_create_nothing() {
     let ch = chapter!();
     let cases: &[(&str, &[&str], &str)] = &[
         ("bad_size", &["-m", "12Q"], "invalid size \"12Q\""),
@@ -393,7 +393,7 @@ fn bad_limits_exit_125_and_create_nothing() {
 }
 
 #[test]
-fn an_existing_cidfile_is_refused_before_anything_is_made() {
+fn cli_an_existing_cidfile_is_refused_before_anything_is_made() {
     let ch = chapter!();
     fs::write(cidfile(&ch), "another container\n").unwrap();
     let outcome = run_busybox(&ch, &["--trace", "-m", "64m"], &["true"]);
@@ -404,7 +404,7 @@ fn an_existing_cidfile_is_refused_before_anything_is_made() {
 }
 
 #[test]
-fn run_help_lists_the_limit_flags() {
+fn cli_run_help_lists_the_limit_flags() {
     let ch = chapter!();
     let outcome = ch.run(["run", "--help"]);
     outcome.expect_code(0);
@@ -430,7 +430,7 @@ fn run_rootless(ch: &Chapter, args: &[&str]) -> Outcome {
 }
 
 #[test]
-fn limits_without_root_exit_125_before_anything_is_made() {
+fn cli_limits_without_root_exit_125_before_anything_is_made() {
     require_root("to drop to an unprivileged user with setpriv");
     let ch = chapter!();
     let outcome = run_rootless(&ch, &["run", "--trace", "-m", "64m", "--", "busybox", "true"]);

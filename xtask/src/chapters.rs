@@ -18,20 +18,51 @@ pub struct Chapter {
 }
 
 /// Every chapter that exists so far, in order.
-pub const CHAPTERS: &[Chapter] = &[Chapter {
-    name: "ns-isolation",
-    steps: &[
-        "clone-flags",
-        "clone-child",
-        "id-maps",
-        "make-private",
-        "mount-proc",
-        "loopback-up",
-        "sethostname",
-        "exec",
-        "exit-code",
-    ],
-}];
+pub const CHAPTERS: &[Chapter] = &[
+    Chapter {
+        name: "ns-isolation",
+        steps: &[
+            "clone-flags",
+            "clone-child",
+            "id-maps",
+            "make-private",
+            "mount-proc",
+            "loopback-up",
+            "sethostname",
+            "exec",
+            "exit-code",
+        ],
+    },
+    Chapter {
+        name: "cgroup-limits",
+        steps: &[
+            "detect-layout",
+            "memory-files",
+            "cpu-quota",
+            "enable-controllers",
+            "create-cgroup",
+            "join-cgroup",
+            "cgroup-namespace",
+            "oom-kills",
+            "remove-cgroup",
+        ],
+    },
+    Chapter {
+        name: "union-rootfs",
+        steps: &[
+            "safe-path",
+            "whiteout",
+            "opaque",
+            "overlay-options",
+            "mount-overlay",
+            "init-layer",
+            "pivot-root",
+            "dev-nodes",
+            "mask-paths",
+            "entrypoint-cmd",
+        ],
+    },
+];
 
 impl Chapter {
     /// The reference solution's package (and binary) name.

@@ -1,0 +1,40 @@
+//! The `run` options chapter 3 adds: the container's name, process and root.
+//!
+//! They live in the library so later chapters can flatten them into their
+//! own `run`, beside chapters 1 and 2's. Docker's flag names.
+
+use clap::Args;
+
+use crate::id::validate_name;
+
+/// `--name`, `--rm`, `-e`, `-w`, `--entrypoint`, `--no-pivot`.
+#[derive(Debug, Clone, Args)]
+pub struct RootfsArgs {
+    /// Name the container [default: a generated adjective_scientist name].
+    #[arg(long, value_parser = parse_name)]
+    pub name: Option<String>,
+
+    /// Remove the container when it exits.
+    #[arg(long)]
+    pub rm: bool,
+
+    /// Set an environment variable (KEY=VALUE, or KEY to pass the runtime's own value).
+    #[arg(short = 'e', long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+
+    /// Working directory inside the container [default: the image's WorkingDir, or /].
+    #[arg(short = 'w', long = "workdir", value_name = "DIR")]
+    pub workdir: Option<String>,
+
+    /// Overwrite the image's Entrypoint (and drop its Cmd); "" clears it.
+    #[arg(long, value_name = "COMMAND")]
+    pub entrypoint: Option<String>,
+
+    /// Switch root with chroot(2) instead of pivot_root(2). INSECURE: the host's root stays reachable.
+    #[arg(long)]
+    pub no_pivot: bool,
+}
+
+fn parse_name(name: &str) -> Result<String, String> {
+    validate_name(name).map(|()| name.to_owned())
+}

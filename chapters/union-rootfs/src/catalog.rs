@@ -1,0 +1,76 @@
+//! What `images` and `ps` print: the store as Docker's tables.
+//!
+//! `images`: REPOSITORY TAG IMAGE ID CREATED SIZE, newest first; an image
+//! without a name shows `<none>`. `ps`: CONTAINER ID IMAGE COMMAND CREATED
+//! STATUS NAMES, running containers only unless `-a`. Introduced in chapter 3.
+
+use anyhow::Result;
+
+use crate::clock::{ago, human_duration, now, parse_rfc3339};
+use crate::containers::{self, Status};
+use crate::image::{all_ids, read_image, repositories};
+use crate::layer::layer_size;
+use crate::store::Store;
+use crate::table::{command_cell, human_size, render};
+
+/// `images`.
+pub fn images_table(store: &Store) -> Result<String> {
+    let names = repositories(store)?;
+    let mut rows = Vec::new();
+    for id in all_ids(store)? {
+        let image = read_image(store, &id)?;
+        let created = image.config.created().as_deref().and_then(parse_rfc3339);
+        let size: u64 = image.chain_ids.iter().map(|chain| layer_size(store, chain).unwrap_or(0)).sum();
+        let mut tags: Vec<(String, String)> = names
+            .iter()
+            .filter(|(_, target)| **target == id)
+            .map(|(name, _)| {
+                let (repo, tag) = name.rsplit_once(':').unwrap_or((name, "latest"));
+                (repo.to_owned(), tag.to_owned())
+            })
+            .collect();
+        if tags.is_empty() {
+            tags.push(("<none>".to_owned(), "<none>".to_owned()));
+        }
+        for (repo, tag) in tags {
+            let created_cell = created.map_or_else(|| "N/A".to_owned(), ago);
+            rows.push((
+                created.unwrap_or(0),
+                vec![repo, tag, image.short_id().to_owned(), created_cell, human_size(size)],
+            ));
+        }
+    }
+    rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    let rows: Vec<Vec<String>> = rows.into_iter().map(|(_, row)| row).collect();
+    Ok(render(&["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"], &rows))
+}
+
+/// `ps [-a]`.
+pub fn ps_table(store: &Store, all: bool) -> Result<String> {
+    let mut rows = Vec::new();
+    for container in containers::list(store)? {
+        let running = container.is_running();
+        if !all && !running {
+            continue;
+        }
+        let state = &container.state;
+        let status = match state.status {
+            Status::Running if running => format!("Up {}", human_duration(now() - state.started.unwrap_or(now()))),
+            Status::Running => "Dead".to_owned(),
+            Status::Created => "Created".to_owned(),
+            Status::Exited => {
+                format!("Exited ({}) {}", state.exit_code.unwrap_or(-1), ago(state.finished.unwrap_or(now())))
+            }
+        };
+        let config = &container.config;
+        rows.push(vec![
+            config.id[..12].to_owned(),
+            config.image.clone(),
+            command_cell(&config.command),
+            ago(config.created),
+            status,
+            config.name.clone(),
+        ]);
+    }
+    Ok(render(&["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"], &rows))
+}

@@ -1,0 +1,181 @@
+//! Containers in the store: create, find, record their state, remove.
+//!
+//! A container is a directory, `containers/<id>/`: `config.json` (what it
+//! runs, from which image, under which name), `state.json` (created,
+//! running with a pid, or exited with a code), the init layer and its
+//! files, and the overlay's `upper/`, `work/` and `merged/`. It is prepared
+//! under `tmp/` and renamed into place, under the store lock once its name
+//! is known to be free: a refused name leaves nothing behind. A stopped
+//! container stays until `rm` (or `run --rm`), like Docker's. Introduced in chapter 3.
+
+use std::fs;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use serde::{Deserialize, Serialize};
+
+use ns_isolation::trace;
+
+use crate::init_layer;
+use crate::layer::remove_tree;
+use crate::store::{Store, read_json, write_json};
+
+/// What a container is: fixed when it is created.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ContainerConfig {
+    /// 64 hex digits.
+    pub id: String,
+    /// Unique in the store.
+    pub name: String,
+    /// The image as the user named it.
+    pub image: String,
+    /// The image's id.
+    pub image_id: String,
+    /// The command line (Entrypoint + Cmd, after the flags).
+    pub command: Vec<String>,
+    /// The environment.
+    pub env: Vec<String>,
+    /// The working directory.
+    pub cwd: String,
+    /// The hostname.
+    pub hostname: String,
+    /// When it was created (Unix time).
+    pub created: i64,
+}
+
+/// Where a container is in its life.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Created, not started.
+    #[default]
+    Created,
+    /// Its process runs.
+    Running,
+    /// Its process has ended.
+    Exited,
+}
+
+/// What a container is doing: changes as it runs.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct State {
+    /// Created, running or exited.
+    pub status: Status,
+    /// The host pid of its PID 1, while running.
+    pub pid: Option<i32>,
+    /// Its exit code, once exited.
+    pub exit_code: Option<i32>,
+    /// When it started and when it ended (Unix times).
+    pub started: Option<i64>,
+    /// When it ended.
+    pub finished: Option<i64>,
+}
+
+/// A container and its directory.
+#[derive(Debug, Clone)]
+pub struct Container {
+    /// `containers/<id>/`.
+    pub dir: PathBuf,
+    /// What it is.
+    pub config: ContainerConfig,
+    /// What it is doing.
+    pub state: State,
+}
+
+/// Creates the container's directory (init layer included), refusing a name in use.
+pub fn create(store: &Store, config: ContainerConfig) -> Result<Container> {
+    let _lock = store.lock()?;
+    if let Some(other) = list(store)?.into_iter().find(|c| c.config.name == config.name) {
+        bail!(
+            "the container name {:?} is already in use by container {}: remove it or choose another name",
+            config.name,
+            other.config.id
+        );
+    }
+    let staging = store.temp_dir(".container-")?;
+    for sub in ["upper", "work", "merged"] {
+        let path = staging.path().join(sub);
+        fs::create_dir(&path).with_context(|| format!("create {}", path.display()))?;
+    }
+    init_layer::create(staging.path(), &config.hostname)?;
+    write_json(&staging.path().join("config.json"), &config)?;
+    write_json(&staging.path().join("state.json"), &State::default())?;
+    let dir = store.container_dir(&config.id);
+    let staged = staging.keep();
+    fs::rename(&staged, &dir).with_context(|| format!("move the container into place at {}", dir.display()))?;
+    Ok(Container { dir, config, state: State::default() })
+}
+
+/// Every container in the store, newest first.
+pub fn list(store: &Store) -> Result<Vec<Container>> {
+    let root = store.root().join("containers");
+    let mut containers = Vec::new();
+    for entry in fs::read_dir(&root).with_context(|| format!("list {}", root.display()))? {
+        let dir = entry?.path();
+        // A container removed while we list it is simply gone.
+        if let (Ok(config), Ok(state)) = (read_json(&dir.join("config.json")), read_json(&dir.join("state.json"))) {
+            containers.push(Container { dir, config, state });
+        }
+    }
+    // Newest first; containers created in the same second by name, so the order is stable.
+    containers.sort_by(|a, b| b.config.created.cmp(&a.config.created).then_with(|| a.config.name.cmp(&b.config.name)));
+    Ok(containers)
+}
+
+/// Finds a container by name, id, or unique id prefix.
+pub fn find(store: &Store, reference: &str) -> Result<Container> {
+    let all = list(store)?;
+    if let Some(found) = all.iter().find(|c| c.config.name == reference || c.config.id == reference) {
+        return Ok(found.clone());
+    }
+    let matches: Vec<&Container> = all.iter().filter(|c| c.config.id.starts_with(reference)).collect();
+    match matches.as_slice() {
+        [one] if !reference.is_empty() => Ok((*one).clone()),
+        [] | [_] => bail!("no such container: {reference}"),
+        _ => bail!("the container id prefix {reference:?} is ambiguous: give more digits"),
+    }
+}
+
+impl Container {
+    /// Records a new state; does nothing if the container was removed meanwhile (`rm -f`).
+    pub fn set_state(&mut self, state: State) -> Result<()> {
+        if self.dir.is_dir() {
+            write_json(&self.dir.join("state.json"), &state)?;
+        }
+        self.state = state;
+        Ok(())
+    }
+
+    /// Whether its process still runs (a runtime that died leaves a stale "running").
+    pub fn is_running(&self) -> bool {
+        self.state.status == Status::Running && self.state.pid.is_some_and(|pid| kill(Pid::from_raw(pid), None).is_ok())
+    }
+}
+
+/// `rm [-f]`: removes a stopped container, or with `force` kills a running one first.
+pub fn remove(store: &Store, reference: &str, force: bool) -> Result<()> {
+    let container = find(store, reference)?;
+    let name = &container.config.name;
+    if container.is_running() {
+        if !force {
+            bail!("cannot remove container {name}: it is running (stop it, or use rm -f)");
+        }
+        let pid = Pid::from_raw(container.state.pid.unwrap_or_default());
+        let result = kill(pid, Signal::SIGKILL);
+        trace::syscall(|| format!("kill({pid}, SIGKILL)"), result).ok();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while kill(pid, None).is_ok() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    remove_tree(&container.dir).with_context(|| format!("remove container {name}"))
+}
+
+/// A container (its short id) that uses the image `image_id`, if any.
+pub fn using_image(store: &Store, image_id: &str) -> Option<String> {
+    let containers = list(store).ok()?;
+    containers.into_iter().find(|c| c.config.image_id == image_id).map(|c| c.config.id[..12].to_owned())
+}

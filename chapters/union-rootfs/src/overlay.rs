@@ -1,0 +1,88 @@
+//! The container's root filesystem: an overlay of read-only layers and a writable one.
+//!
+//! Overlayfs shows several directories as one. `lowerdir` is a
+//! colon-separated list of read-only layers, *top first*; `upperdir` takes
+//! every change; `workdir` (empty, on the same filesystem as upperdir) is
+//! overlayfs's scratch space for atomic copy-up. A write to a lower file
+//! first copies it up; a delete leaves a whiteout (a 0/0 character device)
+//! in upperdir. The container's lowerdir is its init layer over the image's
+//! layers, so the image's directories are never written and are shared by
+//! every container of the image. See the kernel's
+//! `Documentation/filesystems/overlayfs.rst`, `man 2 mount`. Introduced in chapter 3.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use nix::mount::MsFlags;
+
+use ns_isolation::mounts::traced_mount;
+
+/// `mount(2)` copies its data argument into one page: options longer than this are refused.
+pub const MAX_OPTIONS: usize = 4095;
+
+/// The directories of one overlay mount.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overlay {
+    /// Read-only layers, top first: the init layer, then the image's top layer ... base layer.
+    pub lower: Vec<PathBuf>,
+    /// The container's read-write layer.
+    pub upper: PathBuf,
+    /// Overlayfs's work directory, beside `upper`.
+    pub work: PathBuf,
+}
+
+impl Overlay {
+    /// The overlay's directories for a container directory and the image layers (bottom first).
+    pub fn for_container(container_dir: &Path, image_layers_bottom_first: &[PathBuf]) -> Self {
+        let mut lower = vec![container_dir.join("init")];
+        lower.extend(image_layers_bottom_first.iter().rev().cloned());
+        Self { lower, upper: container_dir.join("upper"), work: container_dir.join("work") }
+    }
+
+    /// The mount options: `lowerdir=TOP:...:BASE,upperdir=UPPER,workdir=WORK`.
+    pub fn options(&self) -> Result<String> {
+        for path in self.lower.iter().chain([&self.upper, &self.work]) {
+            let text = path.to_str().with_context(|| format!("the layer path {} is not UTF-8", path.display()))?;
+            if text.contains([',', ':', '\\']) {
+                bail!("the layer path {text:?} contains ',', ':' or '\\', which overlay options cannot hold");
+            }
+        }
+        // EXERCISE(overlay-options): join the lower layers (top first) with ':' and add upperdir and workdir
+        todo!(
+            "union-rootfs step 4 of 10 (overlay-options): join the lower layers (top first) with ':' and add upperdir and workdir — book: union-rootfs.md#overlay-options"
+        )
+    }
+
+    /// Mounts the overlay on `merged`, in the caller's mount namespace.
+    pub fn mount(&self, merged: &Path) -> Result<()> {
+        let options = self.options()?;
+        // EXERCISE(mount-overlay): mount an "overlay" filesystem (source "overlay") on `merged` with `options`
+        todo!(
+            "union-rootfs step 5 of 10 (mount-overlay): mount an \"overlay\" filesystem (source \"overlay\") on `merged` with `options` — book: union-rootfs.md#mount-overlay"
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lowerdir_is_the_init_layer_over_the_image_top_first() {
+        let layers = [PathBuf::from("/s/layers/base/diff"), PathBuf::from("/s/layers/app/diff")];
+        let overlay = Overlay::for_container(Path::new("/s/containers/c"), &layers);
+        assert_eq!(
+            overlay.options().unwrap(),
+            "lowerdir=/s/containers/c/init:/s/layers/app/diff:/s/layers/base/diff,\
+             upperdir=/s/containers/c/upper,workdir=/s/containers/c/work"
+        );
+    }
+
+    #[test]
+    fn paths_that_would_break_the_options_are_refused() {
+        let overlay = Overlay::for_container(Path::new("/s/a,b"), &[]);
+        assert!(overlay.options().is_err());
+        let many: Vec<PathBuf> = (0..60).map(|i| PathBuf::from(format!("/{}/{i}", "x".repeat(80)))).collect();
+        assert!(Overlay::for_container(Path::new("/c"), &many).options().unwrap_err().to_string().contains("4095"));
+    }
+}

@@ -1,0 +1,150 @@
+//! The store: every image, layer and container lives under one `--root`.
+//!
+//! ```text
+//! <root>/                       default /var/lib/rebox, or $REBOX_ROOT
+//!   repositories.json           "busybox:latest" -> image id
+//!   images/<id>.json            the image's OCI config, byte for byte (its sha256 is the id)
+//!   layers/<chain id>/diff/     a layer, unpacked; shared by every image that has it
+//!   layers/<chain id>/size      its size in bytes
+//!   containers/<id>/            config.json, state.json, hostname, hosts, resolv.conf,
+//!                               init/ (the init layer), upper/, work/, merged/
+//!   tmp/                        work in progress, renamed into place when complete
+//! ```
+//!
+//! Nothing is ever half-written: a file is written to a temporary name and
+//! renamed over the real one (`rename(2)` is atomic within a filesystem), and
+//! a layer is unpacked under `tmp/` and renamed into `layers/` once complete.
+//! Changes to the store are made under an exclusive `flock(2)` on `<root>/lock`,
+//! so two runtimes never pick the same container name. Introduced in chapter 3.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use nix::fcntl::{Flock, FlockArg};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::digest::hex_part;
+
+/// The default `--root`, like Docker's `/var/lib/docker`.
+pub const DEFAULT_ROOT: &str = "/var/lib/rebox";
+
+/// The state directory of the runtime.
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+/// Held while the store is being changed; dropping it releases the lock.
+#[derive(Debug)]
+pub struct StoreLock {
+    _lock: Flock<File>,
+}
+
+impl Store {
+    /// Opens (and creates, if needed) the store at `root`.
+    pub fn open(root: &Path) -> Result<Self> {
+        let root = std::path::absolute(root).with_context(|| format!("resolve the store path {}", root.display()))?;
+        for dir in ["images", "layers", "containers", "tmp"] {
+            let path = root.join(dir);
+            fs::create_dir_all(&path).with_context(|| format!("create the store directory {}", path.display()))?;
+        }
+        Ok(Self { root })
+    }
+
+    /// The store's root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Takes the store's exclusive lock (blocking until it is free).
+    pub fn lock(&self) -> Result<StoreLock> {
+        let path = self.root.join("lock");
+        let file = File::create(&path).with_context(|| format!("open the store lock {}", path.display()))?;
+        let lock = Flock::lock(file, FlockArg::LockExclusive)
+            .map_err(|(_, errno)| errno)
+            .with_context(|| format!("lock the store (flock {} LOCK_EX)", path.display()))?;
+        Ok(StoreLock { _lock: lock })
+    }
+
+    /// `repositories.json`: image names to image ids.
+    pub fn repositories_file(&self) -> PathBuf {
+        self.root.join("repositories.json")
+    }
+
+    /// `layers/<hex>/`, the directory of the layer with chain id `sha256:<hex>`.
+    pub fn layer_dir(&self, chain_id: &str) -> Result<PathBuf> {
+        Ok(self.root.join("layers").join(hex_part(chain_id)?))
+    }
+
+    /// `containers/<id>/`.
+    pub fn container_dir(&self, id: &str) -> PathBuf {
+        self.root.join("containers").join(id)
+    }
+
+    /// Where work in progress goes: on the same filesystem, so it can be renamed into place.
+    pub fn tmp_dir(&self) -> PathBuf {
+        self.root.join("tmp")
+    }
+
+    /// A fresh temporary directory under `tmp/`, removed when dropped unless kept.
+    pub fn temp_dir(&self, prefix: &str) -> Result<tempfile::TempDir> {
+        tempfile::Builder::new()
+            .prefix(prefix)
+            .tempdir_in(self.tmp_dir())
+            .with_context(|| format!("create a temporary directory in {}", self.tmp_dir().display()))
+    }
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file beside it, then `rename(2)`.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().with_context(|| format!("{} has no parent directory", path.display()))?;
+    let mut file = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("create a temporary file in {}", dir.display()))?;
+    file.write_all(bytes).with_context(|| format!("write a temporary file for {}", path.display()))?;
+    file.persist(path).with_context(|| format!("rename a temporary file over {}", path.display()))?;
+    Ok(())
+}
+
+/// Writes `value` as pretty JSON to `path`, atomically.
+pub fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
+    let mut bytes = serde_json::to_vec_pretty(value).context("serialize JSON")?;
+    bytes.push(b'\n');
+    write_atomic(path, &bytes)
+}
+
+/// Reads JSON from `path`.
+pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
+    let bytes = fs::read(path).with_context(|| format!("read {}", path.display()))?;
+    serde_json::from_slice(&bytes).with_context(|| format!("parse {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opening_a_store_lays_out_its_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        for sub in ["images", "layers", "containers", "tmp"] {
+            assert!(dir.path().join(sub).is_dir(), "{sub} missing");
+        }
+        let digest = crate::digest::sha256_of(b"layer");
+        assert_eq!(store.layer_dir(&digest).unwrap(), dir.path().join("layers").join(&digest[7..]));
+        assert!(store.layer_dir("busybox").is_err());
+    }
+
+    #[test]
+    fn atomic_writes_leave_only_the_final_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        write_json(&path, &vec!["a"]).unwrap();
+        write_json(&path, &vec!["b"]).unwrap();
+        assert_eq!(read_json::<Vec<String>>(&path).unwrap(), ["b"]);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        let _lock = Store::open(dir.path()).unwrap().lock().unwrap();
+    }
+}
