@@ -34,7 +34,7 @@ maintainers
   sync-starters [--check]  write chapters/ from solutions/ (or check they match)
   book                   build the book (generated output, include check)
   bench                  compare the runtimes with unshare and runc (needs root)
-chapters: ns-isolation";
+chapters: ns-isolation, cgroup-limits, union-rootfs";
 
 fn main() {
     if let Err(err) = run() {
