@@ -1,82 +1,140 @@
 //! `cargo xtask demo`: the workshop's end-to-end demo, every chapter so far.
 //!
 //! Each step prints the command, then runs it, so the demo reads like a
-//! terminal session. It builds the reference solutions first.
+//! terminal session. Steps run with `sh -e`: a step fails if any of its
+//! commands fails, except where the failure is the point, shown with
+//! `|| echo "exit $?"`. It builds the reference solutions first, and runs each
+//! chapter's binary under the name a learner types (`$NS` is shown as
+//! `ns-isolation`). A chapter whose step fails stops there; its clean-up runs
+//! anyway, the next chapter goes on, and the demo fails at the end.
+
+mod cgroup_limits;
+mod ns_isolation;
+mod union_rootfs;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, ensure};
+use anyhow::{Context, Result, bail, ensure};
 
 use crate::process;
 use crate::setup;
 
 /// One command of the demo and why it is shown.
-struct Step {
+pub struct Step {
     say: &'static str,
     shell: &'static str,
 }
 
-const NS_ISOLATION: &[Step] = &[
-    Step {
-        say: "The host's hostname and namespaces:",
-        shell: "hostname; ls -l /proc/self/ns | awk '{print $9, $10, $11}'",
-    },
-    Step {
-        say: "A container is a process in new namespaces: PID 1, its own hostname, its own namespace inodes.",
-        shell: "$NS run --hostname box -- busybox sh -c 'echo \"pid $$ on $(hostname)\"; for n in pid uts mnt ipc net; do busybox readlink /proc/self/ns/$n; done'",
-    },
-    Step { say: "ps inside sees only the container:", shell: "$NS run -- busybox ps" },
-    Step { say: "Its network namespace has only lo, up:", shell: "$NS run -- busybox ip -o link" },
-    Step {
-        say: "--net host keeps the host's network namespace:",
-        shell: "$NS run --net host -- busybox readlink /proc/self/ns/net",
-    },
-    Step {
-        say: "Exit codes: the command's, 127 when not found:",
-        shell: "$NS run -- busybox sh -c 'exit 3'; echo \"exit $?\"; $NS run -- nosuchcmd; echo \"exit $?\"",
-    },
-    Step {
-        say: "Rootless: an unprivileged user is root inside a user namespace:",
-        shell: "setpriv --reuid 65534 --regid 65534 --clear-groups $NS run -- busybox id",
-    },
-    Step { say: "--trace shows every syscall of the run:", shell: "$NS run --trace --hostname box -- busybox true" },
-    Step { say: "And the host is unchanged:", shell: "hostname" },
-];
+/// Shell variables the steps of a chapter use, and their values (`REBOX_ROOT`, a path).
+type Vars = Vec<(&'static str, PathBuf)>;
+
+/// One chapter's demo.
+pub struct Chapter {
+    /// The chapter's name, which is also the binary a learner runs.
+    name: &'static str,
+    /// The shell variable that holds the path of the chapter's binary in the steps (`NS` for `$NS`).
+    var: &'static str,
+    /// Prepares what the steps need in the chapter's own directory; returns the variables that name it.
+    prepare: fn(&Path) -> Result<Vars>,
+    /// Removes what the steps may have left outside that directory, whether they succeeded or not.
+    clean_up: fn(&Path, &Path) -> Result<()>,
+    steps: &'static [Step],
+}
+
+/// Every chapter's demo, in the workshop's order.
+const DEMOS: &[Chapter] = &[ns_isolation::DEMO, cgroup_limits::DEMO, union_rootfs::DEMO];
 
 /// Builds the solutions and runs every chapter's demo.
 pub fn run() -> Result<()> {
     setup::run()?;
     ensure!(process::is_root(), "the demo creates namespaces, cgroups and mounts: run `sudo -E cargo xtask demo`");
-    process::run(process::command("cargo", &["build", "--quiet", "--workspace", "--bins"]))?;
-    let binaries = runnable_by_anyone(&process::target_dir()?.join("debug"))?;
-    let chapters = [("ns-isolation", NS_ISOLATION)];
-    for (chapter, steps) in chapters {
-        println!("\n=== chapter {chapter} ===");
-        for step in steps {
-            println!("\n# {}\n$ {}", step.say, step.shell.replace("$NS", chapter));
-            let mut command = process::command("sh", &["-c", step.shell]);
-            command.env("NS", binaries.join(format!("{chapter}-solution")));
-            process::run_quietly(command)?;
+    let mut build = process::command("cargo", &["build", "--quiet", "--bins"]);
+    for demo in DEMOS {
+        build.args(["--package", &solution(demo)]);
+    }
+    process::run(build)?;
+    let work = runnable_by_anyone(&process::target_dir()?.join("debug"))?;
+    let mut failed = Vec::new();
+    for demo in DEMOS {
+        println!("\n=== chapter {} ===", demo.name);
+        if let Err(err) = run_chapter(demo, work.path()) {
+            eprintln!("xtask: the demo of {} failed: {err:#}", demo.name);
+            failed.push(demo.name);
         }
     }
-    fs::remove_dir_all(&binaries)?;
+    let dir = work.path().display().to_string();
+    let removed = work.close().with_context(|| format!("remove the demo's directory {dir}"));
+    if !failed.is_empty() {
+        if let Err(err) = removed {
+            eprintln!("xtask: {err:#}");
+        }
+        bail!("the demo failed in: {}", failed.join(", "));
+    }
+    removed?;
     println!("\ndemo finished: every chapter so far ran on this machine");
     Ok(())
 }
 
-/// Copies the solution binaries where the demo's unprivileged user can run them
-/// (the build directory may be under a home only its owner can enter).
-fn runnable_by_anyone(build: &Path) -> Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("rebox-demo-{}", std::process::id()));
-    fs::create_dir_all(&dir)?;
-    fs::set_permissions(&dir, fs::Permissions::from_mode(0o755))?;
-    for chapter in crate::chapters::CHAPTERS {
-        let name = chapter.solution_package();
-        let copy = dir.join(&name);
-        fs::copy(build.join(&name), &copy).with_context(|| format!("copy {name} for the demo"))?;
-        fs::set_permissions(&copy, fs::Permissions::from_mode(0o755))?;
+/// Runs one chapter's steps in its own directory, then cleans up, however the steps ended.
+fn run_chapter(demo: &Chapter, work: &Path) -> Result<()> {
+    let dir = work.join(demo.name);
+    fs::create_dir(&dir).with_context(|| format!("create {}", dir.display()))?;
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o755))
+        .with_context(|| format!("chmod 755 {}", dir.display()))?;
+    let binary = work.join(solution(demo));
+    let ran = (demo.prepare)(&dir).and_then(|vars| run_steps(demo, &binary, &vars));
+    if ran.is_err() {
+        eprintln!("\nxtask: the demo of {} stopped; cleaning up", demo.name);
+    }
+    let cleaned = (demo.clean_up)(&dir, &binary);
+    let removed = fs::remove_dir_all(&dir).with_context(|| format!("remove {}", dir.display()));
+    ran.and(cleaned).and(removed)
+}
+
+/// Prints each step and runs it with `sh -ec`; stops at the first that fails.
+fn run_steps(demo: &Chapter, binary: &Path, vars: &Vars) -> Result<()> {
+    for step in demo.steps {
+        println!("\n# {}", step.say);
+        let shown = step.shell.replace(&format!("${}", demo.var), demo.name);
+        for (i, line) in shown.lines().enumerate() {
+            println!("{} {line}", if i == 0 { "$" } else { " " });
+        }
+        let mut command = process::command("sh", &["-ec", step.shell]);
+        command.env(demo.var, binary).envs(vars.iter().map(|(name, value)| (name, value)));
+        process::run_quietly(command).with_context(|| format!("step `{}`", step.say))?;
+    }
+    Ok(())
+}
+
+/// Copies the solution binaries into a fresh directory the demo's unprivileged
+/// user can enter (the build directory may be under a home only its owner can).
+fn runnable_by_anyone(build: &Path) -> Result<tempfile::TempDir> {
+    let dir = tempfile::Builder::new().prefix("rebox-demo-").tempdir().context("create the demo's directory")?;
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755))
+        .with_context(|| format!("chmod 755 {}", dir.path().display()))?;
+    for demo in DEMOS {
+        let name = solution(demo);
+        let copy = dir.path().join(&name);
+        fs::copy(build.join(&name), &copy).with_context(|| format!("copy {name} into {}", dir.path().display()))?;
+        fs::set_permissions(&copy, fs::Permissions::from_mode(0o755))
+            .with_context(|| format!("chmod 755 {}", copy.display()))?;
     }
     Ok(dir)
+}
+
+/// The reference solution's package and binary.
+fn solution(demo: &Chapter) -> String {
+    format!("{}-solution", demo.name)
+}
+
+/// For chapters whose steps need nothing prepared.
+fn nothing_to_prepare(_dir: &Path) -> Result<Vars> {
+    Ok(Vec::new())
+}
+
+/// For chapters whose steps leave nothing outside their directory.
+fn nothing_to_clean_up(_dir: &Path, _binary: &Path) -> Result<()> {
+    Ok(())
 }

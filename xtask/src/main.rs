@@ -11,6 +11,7 @@ mod chapters;
 mod check;
 mod demo;
 mod doctor;
+mod image;
 mod process;
 mod setup;
 mod starters;
@@ -26,6 +27,7 @@ learners
   check <chapter>        run a chapter's suite on your code; say which step is next
   reset <chapter>        a fresh starter for a chapter (your code is backed up first)
   demo                   the end-to-end demo of every chapter (needs root)
+  image [DIR]            write the sample image, an OCI layout (default DIR: target/sample-image/busybox)
 instructors
   grade                  one screen: every chapter's progress in this checkout
 maintainers
@@ -57,6 +59,8 @@ fn run() -> Result<()> {
         ["test"] => test::run(),
         ["book"] => book::build(),
         ["demo"] => demo::run(),
+        ["image"] => image::run(None),
+        ["image", dir] => image::run(Some(dir)),
         ["bench"] => bench::run(),
         [] | ["help" | "--help" | "-h"] => {
             println!("{USAGE}");

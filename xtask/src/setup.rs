@@ -1,9 +1,9 @@
 //! `cargo xtask setup`: install what a fresh machine lacks, and nothing else.
 //!
 //! Debian packages: busybox-static (the sample image and the suites'
-//! commands), util-linux (setpriv, unshare), runc and hyperfine (bench
-//! peers), skopeo and umoci (real OCI tools, from chapter 3). The book needs
-//! mdBook, pinned, built from crates.io.
+//! commands), util-linux (setpriv, unshare), procps (pgrep, in the demo),
+//! runc and hyperfine (bench peers), skopeo and umoci (real OCI tools, from
+//! chapter 3). The book needs mdBook, pinned, built from crates.io.
 
 use anyhow::{Result, bail};
 
@@ -13,6 +13,7 @@ use crate::process;
 const PACKAGES: &[(&str, &str)] = &[
     ("/bin/busybox", "busybox-static"),
     ("setpriv", "util-linux"),
+    ("pgrep", "procps"),
     ("runc", "runc"),
     ("hyperfine", "hyperfine"),
     ("skopeo", "skopeo"),
