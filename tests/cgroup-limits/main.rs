@@ -444,28 +444,11 @@ fn cli_run_help_lists_the_limit_flags() {
     insta::assert_snapshot!("run_help", outcome.transcript());
 }
 
-/// Runs the binary as `nobody` (uid 65534) through setpriv.
-fn run_rootless(ch: &Chapter, args: &[&str]) -> Outcome {
-    rebox_support::require_user_namespaces();
-    let output = Command::new("setpriv")
-        .args(["--reuid", "65534", "--regid", "65534", "--clear-groups", "--"])
-        .arg(ch.binary())
-        .args(args)
-        .current_dir("/")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run setpriv (util-linux) to drop to an unprivileged user");
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    let outcome = Outcome::new(ch.name(), &args, output);
-    outcome.fail_on_todo();
-    outcome
-}
-
 #[test]
 fn cli_limits_without_root_exit_125_before_anything_is_made() {
     require_root("to drop to an unprivileged user with setpriv");
     let ch = chapter!();
-    let outcome = run_rootless(&ch, &["run", "--trace", "-m", "64m", "--", "busybox", "true"]);
+    let outcome = ch.run_as_nobody(&["run", "--trace", "-m", "64m", "--", "busybox", "true"]);
     outcome.expect_code(125);
     assert!(outcome.stderr.contains("cgroup limits need root"), "{}", outcome.dump());
     assert!(!outcome.stderr.contains("mkdir("), "a directory was made:\n{}", outcome.stderr);
@@ -477,7 +460,7 @@ fn cli_limits_without_root_exit_125_before_anything_is_made() {
 fn rootless_run_without_limits_works_without_a_cgroup() {
     require_root("to drop to an unprivileged user with setpriv");
     let ch = chapter!();
-    let outcome = run_rootless(&ch, &["run", "--trace", "--hostname", "box", "--", "busybox", "id", "-u"]);
+    let outcome = ch.run_as_nobody(&["run", "--trace", "--hostname", "box", "--", "busybox", "id", "-u"]);
     assert_eq!(outcome.success(), "0\n");
     assert!(!outcome.stderr.contains("mkdir("), "a rootless run made a cgroup:\n{}", outcome.stderr);
     assert!(outcome.stderr.contains("unshare(CLONE_NEWCGROUP) = 0"), "{}", outcome.stderr);

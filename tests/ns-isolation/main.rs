@@ -316,32 +316,15 @@ fn trace_shows_every_syscall_of_a_run() {
     insta::assert_snapshot!("trace", outcome.transcript());
 }
 
-/// Runs the binary as `nobody` (uid 65534) through setpriv.
-fn run_rootless(ch: &Chapter, args: &[&str]) -> rebox_support::Outcome {
-    rebox_support::require_user_namespaces();
-    let output = Command::new("setpriv")
-        .args(["--reuid", "65534", "--regid", "65534", "--clear-groups", "--"])
-        .arg(ch.binary_for_any_user())
-        .args(args)
-        .current_dir("/")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run setpriv (util-linux) to drop to an unprivileged user");
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    let outcome = rebox_support::Outcome::new(ch.name(), &args, output);
-    outcome.fail_on_todo();
-    outcome
-}
-
 #[test]
 fn rootless_run_is_root_inside_a_user_namespace() {
     require_root("to drop to an unprivileged user with setpriv");
     let ch = chapter!();
-    let outcome = run_rootless(&ch, &["run", "--hostname", "box", "--", "busybox", "id"]);
+    let outcome = ch.run_as_nobody(&["run", "--hostname", "box", "--", "busybox", "id"]);
     assert_eq!(outcome.success(), "uid=0(root) gid=0(root)\n");
-    let inside = run_rootless(&ch, &["run", "--", "busybox", "readlink", "/proc/self/ns/user"]);
+    let inside = ch.run_as_nobody(&["run", "--", "busybox", "readlink", "/proc/self/ns/user"]);
     assert_ne!(inside.success().trim(), host_namespace("user"), "rootless runs need their own user namespace");
-    let traced = run_rootless(&ch, &["run", "--trace", "--hostname", "box", "--", "busybox", "true"]);
+    let traced = ch.run_as_nobody(&["run", "--trace", "--hostname", "box", "--", "busybox", "true"]);
     traced.expect_code(0);
     let _redacted = rebox_support::snapshot_settings();
     insta::assert_snapshot!("rootless_id", outcome.transcript());

@@ -97,6 +97,25 @@ impl Chapter {
         command
     }
 
+    /// Runs the binary with `args` as `nobody` (uid 65534), through `setpriv`, as an unprivileged learner would.
+    ///
+    /// Fails the test unless unprivileged users may create user namespaces.
+    pub fn run_as_nobody(&self, args: &[&str]) -> Outcome {
+        require_user_namespaces();
+        let output = Command::new("setpriv")
+            .args(["--reuid", "65534", "--regid", "65534", "--clear-groups", "--"])
+            .arg(self.binary_for_any_user())
+            .args(args)
+            .current_dir("/")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run setpriv (util-linux) to drop to an unprivileged user");
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let outcome = Outcome::new(self.name, &args, output);
+        outcome.fail_on_todo();
+        outcome
+    }
+
     /// Runs the binary with `args` and returns what happened.
     ///
     /// If the runtime hit a `todo!()`, the test fails here, naming the step
