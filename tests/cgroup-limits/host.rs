@@ -7,6 +7,7 @@
 //! where to find. These helpers read them as a learner would, with `cat`.
 
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use rebox_support::Outcome;
@@ -43,22 +44,11 @@ pub fn require_controllers(controllers: &[&str]) {
 /// `--trace` and `/proc/self/cgroup` show: `cpu` and `cpuacct` are two trees
 /// on some v1 hosts and one (`cpu,cpuacct`) on others; v2 has a single tree.
 pub fn cgroup_layout() -> String {
-    let mountinfo = fs::read_to_string("/proc/self/mountinfo").expect("read /proc/self/mountinfo");
-    let mut trees: Vec<String> = mountinfo
-        .lines()
-        .filter_map(|line| {
-            let (before, after) = line.split_once(" - ")?;
-            let mut after = after.split(' ');
-            let kind = after.next()?;
-            let options = after.nth(1)?;
-            let mount_point = before.split(' ').nth(4)?;
-            let controllers: Vec<&str> =
-                options.split(',').filter(|option| !matches!(*option, "rw" | "ro") && !option.contains('=')).collect();
-            match kind {
-                "cgroup2" => Some(format!("cgroup2 {mount_point}")),
-                "cgroup" if !controllers.is_empty() => Some(format!("cgroup {mount_point} {}", controllers.join(","))),
-                _ => None,
-            }
+    let mut trees: Vec<String> = cgroup_mounts()
+        .into_iter()
+        .map(|tree| match tree.kind.as_str() {
+            "cgroup2" => format!("cgroup2 {}", tree.mount_point.display()),
+            _ => format!("cgroup {} {}", tree.mount_point.display(), tree.controllers.join(",")),
         })
         .collect();
     trees.sort();
@@ -90,10 +80,13 @@ pub fn assert_layout_snapshot(name: &str, text: &str) {
     if RECORDED_LAYOUTS.contains(&(version, layout.as_str())) {
         insta::assert_snapshot!(name, text);
     } else {
-        eprintln!(
+        // Written to stderr itself, not through `eprintln!`, which the test harness hides when a test
+        // passes: a comparison that was not made must not go unnoticed.
+        let note = format!(
             "note: snapshot `{name}` not compared: it was recorded on another cgroup layout than this host's\n\
-             {layout}\nthis host's transcript, for a maintainer to record:\n{text}"
+             {layout}\nthis host's transcript, for a maintainer to record:\n{text}\n"
         );
+        std::io::stderr().write_all(note.as_bytes()).expect("write to stderr");
     }
 }
 
@@ -115,17 +108,43 @@ pub fn assert_traced_write(outcome: &Outcome, file: &str, value: &str) {
     assert!(outcome.stderr.contains(&call), "the trace has no write of {value:?} to {file}:\n{}", outcome.stderr);
 }
 
-/// Where the v1 hierarchy with `controller` is mounted, from `/proc/self/mountinfo`.
-fn v1_mount(controller: &str) -> Option<PathBuf> {
+/// One cgroup filesystem mount, as a line of `/proc/self/mountinfo` shows it.
+struct CgroupMount {
+    /// `cgroup` (a v1 tree) or `cgroup2`.
+    kind: String,
+    mount_point: PathBuf,
+    /// The v1 controllers the tree holds (`cpu`, `cpuacct`); none for v2 or a named tree like `name=systemd`.
+    controllers: Vec<String>,
+}
+
+/// Every v2 tree and every v1 tree with controllers, from `/proc/self/mountinfo`.
+fn cgroup_mounts() -> Vec<CgroupMount> {
     let mountinfo = fs::read_to_string("/proc/self/mountinfo").expect("read /proc/self/mountinfo");
-    mountinfo.lines().find_map(|line| {
-        let (before, after) = line.split_once(" - ")?;
-        let mut after = after.split(' ');
-        let is_v1 = after.next() == Some("cgroup");
-        let options = after.nth(1)?;
-        let mount_point = before.split(' ').nth(4)?;
-        (is_v1 && options.split(',').any(|option| option == controller)).then(|| PathBuf::from(mount_point))
-    })
+    mountinfo
+        .lines()
+        .filter_map(|line| {
+            let (before, after) = line.split_once(" - ")?;
+            let mut after = after.split(' ');
+            let kind = after.next()?;
+            let options = after.nth(1)?;
+            let mount_point = PathBuf::from(before.split(' ').nth(4)?);
+            let controllers: Vec<String> = options
+                .split(',')
+                .filter(|option| !matches!(*option, "rw" | "ro") && !option.contains('='))
+                .map(str::to_owned)
+                .collect();
+            let keep = kind == "cgroup2" || (kind == "cgroup" && !controllers.is_empty());
+            keep.then(|| CgroupMount { kind: kind.to_owned(), mount_point, controllers })
+        })
+        .collect()
+}
+
+/// Where the v1 hierarchy with `controller` is mounted.
+fn v1_mount(controller: &str) -> Option<PathBuf> {
+    cgroup_mounts()
+        .into_iter()
+        .find(|tree| tree.kind == "cgroup" && tree.controllers.iter().any(|name| name == controller))
+        .map(|tree| tree.mount_point)
 }
 
 /// The lines of `/proc/<pid>/cgroup` that name a `rebox` cgroup.
