@@ -461,6 +461,11 @@ fn trace_shows_the_overlay_the_pivot_and_each_mount() {
         |line| line.contains("\"/sys/fs/cgroup") && !line.starts_with("[child]"),
         "[the cgroup calls of chapter 2, for this host's cgroup trees]",
     );
+    let text = fold_lines(
+        &text,
+        |line| line.starts_with("[child] write(\"/sys/fs/cgroup"),
+        "[child] [chapter 2's join: \"0\" written in each of this host's cgroup trees]",
+    );
     let optional = |target: &str| MASKED.contains(&target) || target == "/proc/sysrq-trigger";
     let text = fold_lines(
         &text,

@@ -2,11 +2,11 @@
 //!
 //! Parent: check the limits → block signals → create the cgroup
 //! (`rebox/<id>`, limits written) → clone into new namespaces → (rootless)
-//! write the id maps → put the child in the cgroup → release it → wait for
-//! its exec → wait for it to end, forwarding signals → ask the cgroup
-//! whether the OOM killer did it → remove the cgroup → exit with its status.
+//! write the id maps → release the child → wait for its exec → wait for it
+//! to end, forwarding signals → ask the cgroup whether the OOM killer did it
+//! → remove the cgroup → exit with its status.
 //!
-//! Child: wait to be released (it is in its cgroup by then) → enter a new
+//! Child: wait to be released → move itself into the cgroup → enter a new
 //! cgroup namespace → make mounts private → mount `/proc` → bring up `lo` →
 //! set the hostname → unblock signals → exec the command.
 //!
@@ -80,14 +80,14 @@ fn create_cgroup(id: &ContainerId, limits: &Limits) -> Result<Cgroup> {
     Cgroup::create(&plan(&hierarchy, id.as_str(), limits)?)
 }
 
-/// Clones the child, puts it in its cgroup, lets it exec, and waits for it to end.
+/// Clones the child, releases it into its cgroup, lets it exec, and waits for it to end.
 fn run_container(args: &RunArgs, id: &ContainerId, rootless: bool, cgroup: Option<&Cgroup>) -> Result<WaitStatus> {
     // Without root, only a user namespace grants the rights to create the others.
     let isolation = args.isolation.isolation(rootless);
     let hostname = args.isolation.hostname.clone().unwrap_or_else(|| id.short().to_owned());
     let flags = clone_flags(&isolation.namespaces());
-    let child = clone::clone_child(flags, || set_up_container(args, isolation, &hostname))?;
-    if let Err(err) = prepare_child(&child, isolation, cgroup) {
+    let child = clone::clone_child(flags, || set_up_container(args, isolation, &hostname, cgroup))?;
+    if let Err(err) = prepare_child(&child, isolation) {
         stop(child.pid);
         return Err(err);
     }
@@ -97,21 +97,26 @@ fn run_container(args: &RunArgs, id: &ContainerId, rootless: bool, cgroup: Optio
     Ok(status)
 }
 
-/// The parent's work on the child from outside, while the child waits: id maps, cgroup, release.
-fn prepare_child(child: &Child, isolation: Isolation, cgroup: Option<&Cgroup>) -> Result<()> {
+/// The parent's work on the child from outside, while the child waits: id maps, release.
+fn prepare_child(child: &Child, isolation: Isolation) -> Result<()> {
     if isolation.user_namespace {
         userns::map_caller_to_root(child.pid)?;
-    }
-    // Joined before it runs a single instruction of its own: nothing escapes the limits.
-    if let Some(cgroup) = cgroup {
-        cgroup.join(child.pid)?;
     }
     child.release()
 }
 
 /// The child's side: everything between `clone` and `exec`.
-fn set_up_container(args: &RunArgs, isolation: Isolation, hostname: &str) -> Result<Infallible> {
-    // The parent has moved us into our cgroup: it becomes the root of our view.
+fn set_up_container(
+    args: &RunArgs,
+    isolation: Isolation,
+    hostname: &str,
+    cgroup: Option<&Cgroup>,
+) -> Result<Infallible> {
+    // First of all, into the cgroup: nothing of the command will ever run outside its limits.
+    if let Some(cgroup) = cgroup {
+        cgroup.join()?;
+    }
+    // Our cgroup becomes the root of our view.
     namespace::enter_cgroup_namespace()?;
     mounts::make_mounts_private()?;
     mounts::mount_proc(Path::new("/proc"))?;

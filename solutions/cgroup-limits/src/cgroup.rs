@@ -4,12 +4,13 @@
 //! new directory in a cgroup tree is a new, empty group: the kernel fills it
 //! with interface files (`cgroup.procs`, `memory.limit_in_bytes`, …). Writing
 //! a pid to its `cgroup.procs` moves that process (all its threads) into it;
-//! children forked later start in their parent's group, so the whole
-//! container stays inside. A group can only be removed once no process is
-//! left in it, so removal first kills any that are, then waits for them to
-//! go. Nothing removes a group by itself: the runtime removes it on every
-//! path, success or failure; there is deliberately no `Drop` doing it behind
-//! the reader's back. See `man 7 cgroups`. Introduced in chapter 2.
+//! writing `0` moves the writer itself. Children forked later start in their
+//! parent's group, so the whole container stays inside. A group can only be
+//! removed once no process is left in it, so removal first kills any that
+//! are, then waits for them to go. Nothing removes a group by itself: the
+//! runtime removes it on every path, success or failure; there is
+//! deliberately no `Drop` doing it behind the reader's back.
+//! See `man 7 cgroups`. Introduced in chapter 2.
 
 use std::fs;
 use std::io::ErrorKind;
@@ -90,20 +91,37 @@ impl Cgroup {
         // ANCHOR_END: apply
     }
 
-    /// Moves process `pid` into the cgroup: its pid, written to `cgroup.procs` of each directory.
+    /// Moves the calling process into the cgroup: `0`, "the writer", written to [`Cgroup::join_file`] in each directory.
     ///
-    /// v1 also has `tasks`, which moves a single thread; `cgroup.procs` moves
-    /// the whole process, and is the only way on v2.
-    pub fn join(&self, pid: Pid) -> Result<()> {
+    /// The container's first process calls this itself, after it is released
+    /// and before it execs: nothing of the command runs outside the limits.
+    pub fn join(&self) -> Result<()> {
         // ANCHOR: join
-        // EXERCISE(join-cgroup): write the pid to cgroup.procs in each of self.dirs
+        // EXERCISE(join-cgroup): write "0" to self.join_file() in each of self.dirs
         for dir in &self.dirs {
-            write_file(&dir.join("cgroup.procs"), &pid.to_string())
-                .with_context(|| format!("move the container (pid {pid}) into its cgroup {}", dir.display()))?;
+            let file = dir.join(self.join_file());
+            write_file(&file, "0").with_context(|| format!("move the container into its cgroup {}", dir.display()))?;
         }
         Ok(())
         // END EXERCISE
         // ANCHOR_END: join
+    }
+
+    /// The file a process writes `0` to, to move itself in: `tasks` on v1, `cgroup.procs` on v2.
+    ///
+    /// Moving a whole process (`cgroup.procs`, or any pid but the writer's
+    /// own) makes the kernel hold off every fork and exit on the machine
+    /// while it moves the threads, and taking that lock waits for an RCU
+    /// grace period: milliseconds. A thread moving only itself needs no
+    /// such lock (`cgroup_procs_write_start` in `kernel/cgroup/cgroup.c`).
+    /// v1's `tasks` moves one thread, and the child, a copy of a
+    /// single-threaded runtime, has only one: it moves all of itself. v2 has
+    /// no `tasks`; its `cgroup.threads` works only in threaded groups.
+    pub fn join_file(&self) -> &'static str {
+        match self.version {
+            Version::V1 => "tasks",
+            Version::V2 => "cgroup.procs",
+        }
     }
 
     /// Kills whatever is left in the cgroup, removes its directories, then the `rebox` parents if empty.

@@ -3,15 +3,15 @@
 //! Parent: find the image → work out the process (Entrypoint, Cmd, Env,
 //! WorkingDir) → create the container's directory (init layer, upper/,
 //! work/) → block signals → create the cgroup → clone into new namespaces →
-//! put the child in the cgroup → release it → record it running → wait for
-//! it, forwarding signals → remove the cgroup → record its exit (or remove
-//! it, with `--rm`) → exit with its status.
+//! release the child → record it running → wait for it, forwarding signals →
+//! remove the cgroup → record its exit (or remove it, with `--rm`) → exit
+//! with its status.
 //!
-//! Child: enter a cgroup namespace → make mounts private → mount the overlay
-//! → bind the init layer's files → pivot_root into it (or chroot, with
-//! `--no-pivot`) → mount /proc, /sys and /dev → mask Docker's paths → bring
-//! up lo → set the hostname → enter the working directory and environment →
-//! exec the command.
+//! Child: move itself into the cgroup → enter a cgroup namespace → make
+//! mounts private → mount the overlay → bind the init layer's files →
+//! pivot_root into it (or chroot, with `--no-pivot`) → mount /proc, /sys and
+//! /dev → mask Docker's paths → bring up lo → set the hostname → enter the
+//! working directory and environment → exec the command.
 //!
 //! Every failure before the container directory exists (unknown image, a
 //! name in use, nothing to run) exits 125 with nothing created. The overlay
@@ -143,7 +143,7 @@ fn run_in_cgroup(
 }
 
 // ANCHOR: run
-/// Clones the child, puts it in its cgroup, lets it exec, and waits for it to end.
+/// Clones the child, releases it into its cgroup, lets it exec, and waits for it to end.
 fn run_container(args: &RunArgs, container: &mut Container, overlay: &Overlay, cgroup: &Cgroup) -> Result<WaitStatus> {
     let isolation = args.isolation.isolation(false);
     let flags = clone_flags(&isolation.namespaces());
@@ -153,9 +153,10 @@ fn run_container(args: &RunArgs, container: &mut Container, overlay: &Overlay, c
         overlay,
         isolation,
         no_pivot: args.rootfs.no_pivot,
+        cgroup,
     };
     let child = clone::clone_child(flags, || set_up_container(&setup))?;
-    if let Err(err) = cgroup.join(child.pid).and_then(|()| child.release()) {
+    if let Err(err) = child.release() {
         stop(child.pid);
         return Err(err);
     }
@@ -179,10 +180,12 @@ struct Setup<'a> {
     overlay: &'a Overlay,
     isolation: Isolation,
     no_pivot: bool,
+    cgroup: &'a Cgroup,
 }
 
 /// The child's side: everything between `clone` and `exec`.
 fn set_up_container(setup: &Setup) -> Result<Infallible> {
+    setup.cgroup.join()?;
     namespace::enter_cgroup_namespace()?;
     mounts::make_mounts_private()?;
     let merged = setup.dir.join("merged");

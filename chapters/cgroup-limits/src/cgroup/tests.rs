@@ -60,12 +60,12 @@ fn create_enables_controllers_and_writes_v2_limits() {
 }
 
 #[test]
-fn join_writes_the_pid_to_cgroup_procs() {
+fn joining_writes_0_to_cgroup_procs_on_v2() {
     let root = fake_v2_root();
     let hierarchy = Hierarchy::unified(root.path()).unwrap();
     let cgroup = Cgroup::create(&plan(&hierarchy, ID, &Limits::default()).unwrap()).unwrap();
-    cgroup.join(Pid::from_raw(4242)).unwrap();
-    assert_eq!(read(&root.path().join("rebox").join(ID).join("cgroup.procs")), "4242");
+    cgroup.join().unwrap();
+    assert_eq!(read(&root.path().join("rebox").join(ID).join("cgroup.procs")), "0");
 }
 
 #[test]
@@ -128,4 +128,10 @@ fn v1_writes_each_controllers_files_in_its_own_tree() {
     assert_eq!(file("cpu", "cpu.cfs_period_us"), "100000");
     assert_eq!(file("cpu", "cpu.cfs_quota_us"), "50000");
     assert_eq!(file("pids", "pids.max"), "64");
+    // The child moves its one thread through `tasks`, in every tree.
+    cgroup.join().unwrap();
+    for tree in ["memory", "cpu", "pids"] {
+        assert_eq!(file(tree, "tasks"), "0", "{tree}");
+        assert!(!root.path().join(tree).join("rebox").join(ID).join("cgroup.procs").exists(), "{tree}");
+    }
 }
