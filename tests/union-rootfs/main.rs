@@ -142,6 +142,20 @@ fn writes_land_in_upper_and_the_image_layers_do_not_change() {
 }
 
 #[test]
+fn only_a_container_removed_when_it_ends_skips_syncing_its_writes() {
+    let ch = with_sample("to run containers");
+    let root_mount = ["busybox", "grep", " / ", "/proc/mounts"];
+    let removed = ch.run([&["run", "--rm"][..], &root_mount].concat());
+    assert!(removed.success().starts_with("overlay / overlay "), "{}", removed.dump());
+    // Shown as `volatile`, or by newer kernels as `fsync=volatile`.
+    assert!(removed.stdout.contains("volatile"), "a --rm container's overlay is volatile:\n{}", removed.dump());
+    let (kept, dir) = run_keeping(&ch, &root_mount);
+    assert!(!kept.success().contains("volatile"), "a kept container's writes must reach the disk:\n{}", kept.dump());
+    // Seen from the host: overlayfs marks a work directory once mounted volatile, and refuses it ever after.
+    assert!(dir.join("work/work").is_dir() && !dir.join("work/work/incompat/volatile").exists());
+}
+
+#[test]
 fn deleting_a_base_file_leaves_an_overlay_whiteout_in_upper() {
     let ch = with_sample("to run containers");
     let (outcome, dir) = run_keeping(&ch, &["busybox", "rm", "/bin/cat"]);

@@ -54,12 +54,12 @@ fn kernel() -> Row {
     let release = read("/proc/sys/kernel/osrelease");
     let mut numbers = release.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse::<u32>().ok());
     let version = (numbers.next().unwrap_or(0), numbers.next().unwrap_or(0));
-    // 4.6 brought cgroup namespaces; 5.11 overlayfs in user namespaces (rootless).
+    // 4.6 brought cgroup namespaces; 5.10 volatile overlays (`run --rm`); 5.11 overlayfs in user namespaces (rootless).
     Row {
         what: "kernel",
         found: release,
-        ok: version >= (4, 6),
-        fix: "a kernel 4.6 or newer (5.11+ for rootless overlay)",
+        ok: version >= (5, 10),
+        fix: "a kernel 5.10 or newer (5.11+ for rootless overlay)",
     }
 }
 

@@ -56,7 +56,8 @@ pub fn run(store: &Store, args: &RunArgs) -> Result<i32> {
         id.write_cidfile(path)?;
     }
     let layers = image.chain_ids.iter().map(|chain| layer::diff_dir(store, chain)).collect::<Result<Vec<_>>>()?;
-    let overlay = Overlay::for_container(&container.dir, &layers);
+    // A container removed when it ends needs its writes on disk no more than it needs them at all.
+    let overlay = Overlay::for_container(&container.dir, &layers, args.rootfs.rm);
 
     let ended = run_in_cgroup(args, &id, &limits, &mut container, &overlay);
     let code = match &ended {
