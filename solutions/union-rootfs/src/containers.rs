@@ -1,15 +1,15 @@
 //! Containers in the store: create, find, record their state, remove.
 //!
 //! A container is a directory, `containers/<id>/`: `config.json` (what it
-//! runs, from which image, under which name), `state.json` (created,
-//! running with a pid, or exited with a code), the init layer and its
-//! files, and the overlay's `upper/`, `work/` and `merged/`. It is prepared
+//! runs, from which image, under which name), `state.json` (running with a
+//! pid, or exited with a code; none yet while it is only created), the init
+//! layer and its files, and the overlay's `upper/`, `work/` and `merged/`. It is prepared
 //! under `tmp/` and renamed into place, under the store lock once its name
 //! is known to be free: a refused name leaves nothing behind. A stopped
 //! container stays until `rm` (or `run --rm`), like Docker's. Introduced in chapter 3.
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -102,7 +102,9 @@ pub fn create(store: &Store, config: ContainerConfig) -> Result<Container> {
     }
     init_layer::create(staging.path(), &config.hostname)?;
     write_json(&staging.path().join("config.json"), &config)?;
-    write_json(&staging.path().join("state.json"), &State::default())?;
+    // No state.json until the container starts. Renaming a file over an existing one makes ext4
+    // write the new one out at once (its `auto_da_alloc` safeguard), and deleting that file
+    // then waits for the disk: a `--rm` container, gone milliseconds after it started, would.
     let dir = store.container_dir(&config.id);
     let staged = staging.keep();
     fs::rename(&staged, &dir).with_context(|| format!("move the container into place at {}", dir.display()))?;
@@ -116,13 +118,22 @@ pub fn list(store: &Store) -> Result<Vec<Container>> {
     for entry in fs::read_dir(&root).with_context(|| format!("list {}", root.display()))? {
         let dir = entry?.path();
         // A container removed while we list it is simply gone.
-        if let (Ok(config), Ok(state)) = (read_json(&dir.join("config.json")), read_json(&dir.join("state.json"))) {
+        if let (Ok(config), Some(state)) = (read_json(&dir.join("config.json")), read_state(&dir)) {
             containers.push(Container { dir, config, state });
         }
     }
     // Newest first; containers created in the same second by name, so the order is stable.
     containers.sort_by(|a, b| b.config.created.cmp(&a.config.created).then_with(|| a.config.name.cmp(&b.config.name)));
     Ok(containers)
+}
+
+/// A container's state: created if it has no `state.json` yet; `None` if that cannot be read.
+fn read_state(dir: &Path) -> Option<State> {
+    let path = dir.join("state.json");
+    if !path.exists() {
+        return Some(State::default());
+    }
+    read_json(&path).ok()
 }
 
 /// Finds a container by name, id, or unique id prefix.
@@ -178,4 +189,48 @@ pub fn remove(store: &Store, reference: &str, force: bool) -> Result<()> {
 pub fn using_image(store: &Store, image_id: &str) -> Option<String> {
     let containers = list(store).ok()?;
     containers.into_iter().find(|c| c.config.image_id == image_id).map(|c| c.config.id[..12].to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(name: &str) -> ContainerConfig {
+        ContainerConfig {
+            id: format!("{:0>64}", name.len()),
+            name: name.to_owned(),
+            image: "busybox".to_owned(),
+            image_id: "sha256:0".to_owned(),
+            command: vec!["true".to_owned()],
+            env: Vec::new(),
+            cwd: "/".to_owned(),
+            hostname: "box".to_owned(),
+            created: 0,
+        }
+    }
+
+    #[test]
+    fn a_container_has_no_state_file_until_it_starts_and_lists_as_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut container = create(&store, config("web")).unwrap();
+        assert!(!container.dir.join("state.json").exists());
+        assert_eq!(find(&store, "web").unwrap().state.status, Status::Created);
+
+        container.set_state(State { status: Status::Running, pid: Some(1), ..State::default() }).unwrap();
+        assert!(container.dir.join("state.json").is_file());
+        let found = find(&store, "web").unwrap();
+        assert_eq!((found.state.status, found.state.pid), (Status::Running, Some(1)));
+    }
+
+    #[test]
+    fn a_name_in_use_is_refused_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        create(&store, config("web")).unwrap();
+        let err = create(&store, config("web")).unwrap_err();
+        assert!(err.to_string().contains("already in use"), "{err:#}");
+        assert_eq!(list(&store).unwrap().len(), 1);
+        assert_eq!(fs::read_dir(store.tmp_dir()).unwrap().count(), 0, "a staging directory was left");
+    }
 }

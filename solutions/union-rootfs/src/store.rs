@@ -6,8 +6,8 @@
 //!   images/<id>.json            the image's OCI config, byte for byte (its sha256 is the id)
 //!   layers/<chain id>/diff/     a layer, unpacked; shared by every image that has it
 //!   layers/<chain id>/size      its size in bytes
-//!   containers/<id>/            config.json, state.json, hostname, hosts, resolv.conf,
-//!                               init/ (the init layer), upper/, work/, merged/
+//!   containers/<id>/            config.json, state.json (once started), hostname, hosts,
+//!                               resolv.conf, init/ (the init layer), upper/, work/, merged/
 //!   tmp/                        work in progress, renamed into place when complete
 //! ```
 //!
