@@ -9,9 +9,9 @@
 //! question 1; Linux 4.6).
 //!
 //! Hence the order: the child moves itself into its cgroup first, and only
-//! then unshares. Had `clone(2)` been
-//! given `CLONE_NEWCGROUP`, the namespace's root would be the runtime's
-//! cgroup, and the container would read `/../../rebox/<id>`.
+//! then unshares. Had `clone(2)` been given `CLONE_NEWCGROUP`, the
+//! namespace's root would be the runtime's cgroup, and the container would
+//! read `/../../rebox/<id>`.
 //! See `man 7 cgroup_namespaces`, `man 2 unshare`. Introduced in chapter 2.
 
 use anyhow::{Context, Result};

@@ -3,10 +3,11 @@
 //! A container is a directory, `containers/<id>/`: `config.json` (what it
 //! runs, from which image, under which name), `state.json` (running with a
 //! pid, or exited with a code; none yet while it is only created), the init
-//! layer and its files, and the overlay's `upper/`, `work/` and `merged/`. It is prepared
-//! under `tmp/` and renamed into place, under the store lock once its name
-//! is known to be free: a refused name leaves nothing behind. A stopped
-//! container stays until `rm` (or `run --rm`), like Docker's. Introduced in chapter 3.
+//! layer and its files, and the overlay's `upper/`, `work/` and `merged/`.
+//! It is prepared under `tmp/` and renamed into place, under the store lock
+//! once its name is known to be free: a refused name leaves nothing behind.
+//! A stopped container stays until `rm` (or `run --rm`), like Docker's.
+//! Introduced in chapter 3.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -102,9 +103,10 @@ pub fn create(store: &Store, config: ContainerConfig) -> Result<Container> {
     }
     init_layer::create(staging.path(), &config.hostname)?;
     write_json(&staging.path().join("config.json"), &config)?;
-    // No state.json until the container starts. Renaming a file over an existing one makes ext4
-    // write the new one out at once (its `auto_da_alloc` safeguard), and deleting that file
-    // then waits for the disk: a `--rm` container, gone milliseconds after it started, would.
+    // No state.json until the container starts, so that the first one is a new file, not a
+    // replacement. Renaming a file over an existing one makes ext4 start writing the new one
+    // to disk at once (its `auto_da_alloc` safeguard), and deleting it then waits for that
+    // write: a `--rm` container, deleted milliseconds after it starts, would wait for the disk.
     let dir = store.container_dir(&config.id);
     let staged = staging.keep();
     fs::rename(&staged, &dir).with_context(|| format!("move the container into place at {}", dir.display()))?;
