@@ -17,15 +17,12 @@
 
 mod host;
 
-use std::io::{BufRead, BufReader, Read};
-use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use std::{fs, thread};
 
 use host::{assert_no_cgroup_left, cgroup_dir, cgroup_version, counter, read, rebox_lines, require_controllers};
-use rebox_support::{Chapter, Outcome, busybox, chapter, host_namespace, require_root};
+use rebox_support::{Chapter, Outcome, Running, busybox, chapter, host_namespace, require_root};
 
 /// The memory hog: a string that doubles until something stops it.
 const MEMORY_HOG: &str = "x=a; while :; do x=$x$x; done";
@@ -112,76 +109,14 @@ fn pids_limit_stops_a_fork_bomb() {
     insta::assert_snapshot!("fork_bomb_stopped", outcome.transcript());
 }
 
-/// A runtime started in the background, whose container has printed "ready".
-struct Running {
-    runtime: std::process::Child,
-    stdout: BufReader<std::process::ChildStdout>,
-    command_line: String,
-}
-
-impl Running {
-    fn start(ch: &Chapter, options: &[&str], script: &str) -> Self {
-        busybox();
-        let cid = cidfile(ch);
-        let mut args = vec!["run", "--cidfile", cid.to_str().unwrap()];
-        args.extend_from_slice(options);
-        args.extend(["--", "busybox", "sh", "-c", script]);
-        let mut runtime =
-            ch.command(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start the runtime");
-        let mut stdout = BufReader::new(runtime.stdout.take().unwrap());
-        let mut first = String::new();
-        stdout.read_line(&mut first).unwrap();
-        if first != "ready\n" {
-            let mut stderr = String::new();
-            runtime.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
-            let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-            Outcome::new(ch.name(), &args, runtime.wait_with_output().unwrap()).fail_on_todo();
-            panic!("the container did not start: {first:?}\n{stderr}");
-        }
-        let command_line = command_line(ch, &args);
-        Self { runtime, stdout, command_line }
-    }
-
-    /// The container's PID 1 as the host sees it: the runtime's only child.
-    fn container_pid(&self) -> i32 {
-        let children = format!("/proc/{0}/task/{0}/children", self.runtime.id());
-        let text = fs::read_to_string(&children).unwrap();
-        text.split_whitespace().next().expect("the runtime has a child").parse().unwrap()
-    }
-
-    fn signal(&self, pid: u32, signal: &str) {
-        let status = Command::new("kill").args(["-s", signal, &pid.to_string()]).status().unwrap();
-        assert!(status.success(), "kill -s {signal} {pid}");
-    }
-
-    /// Waits for the runtime to exit; returns its exit code and what it printed after "ready".
-    fn finish(mut self) -> (i32, String, String) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let status = loop {
-            if let Some(status) = self.runtime.try_wait().unwrap() {
-                break status;
-            }
-            assert!(Instant::now() < deadline, "the container did not end within 30 s");
-            thread::sleep(Duration::from_millis(20));
-        };
-        let (mut stdout, mut stderr) = (String::new(), String::new());
-        self.stdout.read_to_string(&mut stdout).unwrap();
-        self.runtime.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
-        (status.code().unwrap_or(-1), stdout, stderr)
-    }
-}
-
-impl Drop for Running {
-    /// A test that failed half-way must not leave its container running: kill it, and let the runtime clean up.
-    fn drop(&mut self) {
-        if let Ok(None) = self.runtime.try_wait() {
-            let children = format!("/proc/{0}/task/{0}/children", self.runtime.id());
-            for pid in fs::read_to_string(&children).unwrap_or_default().split_whitespace() {
-                let _ = Command::new("kill").args(["-s", "KILL", pid]).status();
-            }
-            let _ = self.runtime.wait();
-        }
-    }
+/// Starts `sh -c script` in a container with `options`, in the background, once it has printed "ready".
+fn start(ch: &Chapter, options: &[&str], script: &str) -> Running {
+    busybox();
+    let cid = cidfile(ch);
+    let mut args = vec!["run", "--cidfile", cid.to_str().unwrap()];
+    args.extend_from_slice(options);
+    args.extend(["--", "busybox", "sh", "-c", script]);
+    Running::start(ch, &args)
 }
 
 #[test]
@@ -189,7 +124,7 @@ fn limit_files_hold_the_requested_values_while_the_container_runs() {
     require_limits();
     let ch = chapter!();
     let options = ["-m", "64m", "--cpus", "0.5", "--pids-limit", "64"];
-    let running = Running::start(&ch, &options, "echo ready; exec busybox sleep 100");
+    let running = start(&ch, &options, "echo ready; exec busybox sleep 100");
     let pid = running.container_pid();
     let id = container_id(&ch);
     let lines = rebox_lines(pid);
@@ -209,7 +144,7 @@ fn limit_files_hold_the_requested_values_while_the_container_runs() {
             ("pids", "pids.max", "64"),
         ],
     };
-    let mut transcript = format!("$ {} &\nready\n$ grep rebox /proc/{pid}/cgroup\n", running.command_line);
+    let mut transcript = format!("$ {} &\nready\n$ grep rebox /proc/{pid}/cgroup\n", running.command_line());
     for line in &lines {
         transcript.push_str(&format!("{line}\n"));
     }
@@ -222,9 +157,9 @@ fn limit_files_hold_the_requested_values_while_the_container_runs() {
         assert_eq!(found, *value, "{}", path.display());
         transcript.push_str(&format!("$ cat {}\n{found}\n", path.display()));
     }
-    running.signal(pid as u32, "KILL");
-    let (code, _, stderr) = running.finish();
-    assert_eq!((code, stderr.as_str()), (137, ""), "a kill -9 from the host is no OOM kill");
+    running.signal(pid, "KILL");
+    let outcome = running.finish();
+    assert_eq!((outcome.code, outcome.stderr.as_str()), (137, ""), "a kill -9 from the host is no OOM kill");
     assert_no_cgroup_left(&id);
     let _redacted = redacted();
     host::assert_layout_snapshot("limit_files", &transcript);
@@ -234,7 +169,7 @@ fn limit_files_hold_the_requested_values_while_the_container_runs() {
 fn cpus_throttle_a_busy_loop() {
     require_limits();
     let ch = chapter!();
-    let running = Running::start(&ch, &["--cpus", "0.5"], BUSY_LOOP);
+    let running = start(&ch, &["--cpus", "0.5"], BUSY_LOOP);
     let pid = running.container_pid();
     let cpu_stat = cgroup_dir(pid, "cpu").join("cpu.stat");
     // CPU time, in ns, as the cgroup itself accounts it.
@@ -245,8 +180,8 @@ fn cpus_throttle_a_busy_loop() {
     let (start, usage_before, stat_before) = (Instant::now(), usage(), read(&cpu_stat));
     thread::sleep(Duration::from_millis(1500));
     let (usage_after, stat_after, wall) = (usage(), read(&cpu_stat), start.elapsed());
-    running.signal(running.runtime.id(), "TERM");
-    let command_line = running.command_line.clone();
+    running.signal(running.runtime_pid(), "TERM");
+    let command_line = running.command_line();
 
     let periods = counter(&stat_after, "nr_periods") - counter(&stat_before, "nr_periods");
     let throttled = counter(&stat_after, "nr_throttled") - counter(&stat_before, "nr_throttled");
@@ -257,8 +192,9 @@ fn cpus_throttle_a_busy_loop() {
     assert!(cpu_time <= (periods + 2) * 50_000_000, "{cpu_time} ns of CPU in {periods} periods of 100 ms");
     assert!((cpu_time as f64) < 0.75 * wall.as_nanos() as f64, "{cpu_time} ns of CPU in {wall:?}: not limited");
 
-    let (code, _, stderr) = running.finish();
-    assert_eq!((code, stderr.as_str()), (0, ""), "the trap ends the loop cleanly");
+    let outcome = running.finish();
+    let code = outcome.code;
+    assert_eq!((code, outcome.stderr.as_str()), (0, ""), "the trap ends the loop cleanly");
     assert_no_cgroup_left(&container_id(&ch));
     // The counters change from run to run; what matters is which are above 0. Newer kernels add
     // counters of their own (nr_bursts, …): the transcript keeps the three this test is about.
@@ -285,13 +221,6 @@ fn cpus_throttle_a_busy_loop() {
     host::assert_layout_snapshot("cpu_throttled", &transcript);
 }
 
-/// `args` as a learner would type them: `cgroup-limits run ... -- busybox sh -c '...'`.
-fn command_line(ch: &Chapter, args: &[&str]) -> String {
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    let nothing = std::process::Output { status: ExitStatusExt::from_raw(0), stdout: Vec::new(), stderr: Vec::new() };
-    Outcome::new(ch.name(), &args, nothing).command_line
-}
-
 #[test]
 fn proc_self_cgroup_is_root_inside() {
     require_limits();
@@ -315,11 +244,11 @@ fn proc_self_cgroup_is_root_inside() {
 fn without_limits_the_container_still_gets_a_cgroup() {
     require_limits();
     let ch = chapter!();
-    let running = Running::start(&ch, &[], "echo ready; exec busybox sleep 100");
+    let running = start(&ch, &[], "echo ready; exec busybox sleep 100");
     let pid = running.container_pid();
     let id = container_id(&ch);
     let lines = rebox_lines(pid);
-    running.signal(pid as u32, "KILL");
+    running.signal(pid, "KILL");
     running.finish();
     // Memory, CPU time and processes are accounted per container, as `docker stats` shows them.
     let expected = host::trees_per_container();

@@ -11,13 +11,11 @@
 //! Needs: root (for all but the rootless test), /bin/busybox (busybox-static),
 //! setpriv (util-linux) and unprivileged user namespaces for the rootless test.
 
-use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use std::{fs, thread};
 
-use rebox_support::{Chapter, busybox, chapter, host_namespace, mount_table, require_root};
+use rebox_support::{Chapter, Running, busybox, chapter, host_namespace, mount_table, require_root};
 
 /// Runs `busybox <args>` in a new container with `options` before the command.
 fn run_busybox(ch: &Chapter, options: &[&str], args: &[&str]) -> rebox_support::Outcome {
@@ -185,85 +183,30 @@ fn pid_1_ignores_its_own_sigkill() {
     insta::assert_snapshot!("pid_1_ignores_its_own_sigkill", outcome.transcript());
 }
 
-/// A runtime started in the background, whose container has printed "ready".
-struct Running {
-    runtime: std::process::Child,
-    stdout: BufReader<std::process::ChildStdout>,
-}
-
-impl Running {
-    fn start(ch: &Chapter, script: &str) -> Self {
-        busybox();
-        let mut runtime = ch
-            .command(["run", "--hostname", "box", "--", "busybox", "sh", "-c", script])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the runtime");
-        let mut stdout = BufReader::new(runtime.stdout.take().unwrap());
-        let mut first = String::new();
-        stdout.read_line(&mut first).unwrap();
-        if first != "ready\n" {
-            let mut stderr = String::new();
-            runtime.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
-            rebox_support::Outcome::new(ch.name(), &[], runtime.wait_with_output().unwrap()).fail_on_todo();
-            panic!("the container did not start: {first:?}\n{stderr}");
-        }
-        Self { runtime, stdout }
-    }
-
-    /// The container's PID 1 as the host sees it: the runtime's only child.
-    fn container_pid(&self) -> i32 {
-        let children = format!("/proc/{0}/task/{0}/children", self.runtime.id());
-        let text = fs::read_to_string(&children).unwrap();
-        text.split_whitespace().next().expect("the runtime has a child").parse().unwrap()
-    }
-
-    fn signal(&self, pid: i32, signal: &str) {
-        let status = Command::new("kill").args(["-s", signal, &pid.to_string()]).status().unwrap();
-        assert!(status.success(), "kill -s {signal} {pid}");
-    }
-
-    /// Waits for the runtime to end; returns its exit code and the rest of stdout.
-    fn finish(mut self) -> (i32, String) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let status = loop {
-            if let Some(status) = self.runtime.try_wait().unwrap() {
-                break status;
-            }
-            assert!(Instant::now() < deadline, "the container did not end within 30 s");
-            thread::sleep(Duration::from_millis(20));
-        };
-        let mut rest = String::new();
-        self.stdout.read_to_string(&mut rest).unwrap();
-        let mut stderr = String::new();
-        self.runtime.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
-        let code = status.code().unwrap_or(-1);
-        let outcome = rebox_support::Outcome { command_line: String::new(), code, stdout: rest.clone(), stderr };
-        outcome.fail_on_todo();
-        (code, rest)
-    }
+/// Starts `sh -c script` in a container, in the background, once it has printed "ready".
+fn start(ch: &Chapter, script: &str) -> Running {
+    busybox();
+    Running::start(ch, &["run", "--hostname", "box", "--", "busybox", "sh", "-c", script])
 }
 
 #[test]
 fn sigterm_to_the_runtime_is_forwarded_to_the_container() {
     require_root("to create PID namespaces");
     let ch = chapter!();
-    let running =
-        Running::start(&ch, "trap 'echo got TERM; exit 143' TERM; echo ready; while :; do busybox sleep 0.1; done");
-    running.signal(running.runtime.id() as i32, "TERM");
-    let (code, rest) = running.finish();
-    assert_eq!((code, rest.as_str()), (143, "got TERM\n"), "the trap in the container did not run");
+    let running = start(&ch, "trap 'echo got TERM; exit 143' TERM; echo ready; while :; do busybox sleep 0.1; done");
+    running.signal(running.runtime_pid(), "TERM");
+    let outcome = running.finish();
+    assert_eq!((outcome.code, outcome.stdout.as_str()), (143, "got TERM\n"), "the trap in the container did not run");
 }
 
 #[test]
 fn killed_by_sigkill_from_the_host_exits_137() {
     require_root("to create PID namespaces");
     let ch = chapter!();
-    let running = Running::start(&ch, "echo ready; exec busybox sleep 100");
+    let running = start(&ch, "echo ready; exec busybox sleep 100");
     let pid = running.container_pid();
     running.signal(pid, "KILL");
-    let (code, _) = running.finish();
+    let code = running.finish().code;
     assert_eq!(code, 137, "128 + SIGKILL (9)");
     let _redacted = rebox_support::snapshot_settings();
     let transcript = format!(
@@ -277,10 +220,10 @@ fn killed_by_sigkill_from_the_host_exits_137() {
 fn killing_the_runtime_kills_the_container() {
     require_root("to create PID namespaces");
     let ch = chapter!();
-    let mut running = Running::start(&ch, "echo ready; exec busybox sleep 100");
+    let running = start(&ch, "echo ready; exec busybox sleep 100");
     let pid = running.container_pid();
-    running.signal(running.runtime.id() as i32, "KILL");
-    running.runtime.wait().unwrap();
+    running.signal(running.runtime_pid(), "KILL");
+    running.finish();
     // The orphan is reparented and reaped on the host once the kernel kills it.
     let deadline = Instant::now() + Duration::from_secs(10);
     let alive = || {

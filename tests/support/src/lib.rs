@@ -9,6 +9,7 @@
 mod machine;
 mod outcome;
 mod redact;
+mod running;
 pub mod sample_image;
 
 use std::ffi::OsStr;
@@ -18,6 +19,7 @@ use std::process::{Command, Stdio};
 pub use machine::{busybox, host_namespace, mount_table, require_root, require_user_namespaces};
 pub use outcome::Outcome;
 pub use redact::{redactions, snapshot_settings};
+pub use running::Running;
 
 /// Longest a single run may take before the test kills it and fails.
 pub const RUN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
