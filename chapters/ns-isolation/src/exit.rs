@@ -7,6 +7,10 @@
 //! is the runtime's and means 125. Introduced in chapter 1.
 
 use std::fmt;
+use std::process::exit;
+
+use clap::Parser;
+use clap::error::ErrorKind;
 
 /// The runtime failed before the command started.
 pub const RUNTIME_FAILED: i32 = 125;
@@ -41,6 +45,31 @@ impl fmt::Display for Failure {
 }
 
 impl std::error::Error for Failure {}
+
+/// Parses the command line as Docker does: `--help` and `--version` print
+/// and exit 0; a bad flag or value exits 125, before anything was created.
+pub fn parse_command_line<C: Parser>() -> C {
+    match C::try_parse() {
+        Ok(cli) => cli,
+        Err(err) if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => err.exit(),
+        Err(err) => {
+            let _ = err.print();
+            exit(RUNTIME_FAILED);
+        }
+    }
+}
+
+/// Ends the runtime with the command's exit code, or with the error's,
+/// after printing it once, with its whole chain: `<program>: <what failed>: <why>`.
+pub fn exit_with(program: &str, result: anyhow::Result<i32>) -> ! {
+    match result {
+        Ok(code) => exit(code),
+        Err(err) => {
+            eprintln!("{program}: {err:#}");
+            exit(Failure::code_of(&err));
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

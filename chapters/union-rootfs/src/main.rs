@@ -11,28 +11,9 @@ mod cli;
 mod commands;
 mod run;
 
-use std::process::exit;
-
-use clap::Parser;
-use clap::error::ErrorKind;
-
-use ns_isolation::exit::{Failure, RUNTIME_FAILED};
+use ns_isolation::exit;
 
 fn main() {
-    let cli = match cli::Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(err) if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => err.exit(),
-        Err(err) => {
-            // Docker exits 125 on bad flags and values: nothing has been created.
-            let _ = err.print();
-            exit(RUNTIME_FAILED);
-        }
-    };
-    match commands::main(cli) {
-        Ok(code) => exit(code),
-        Err(err) => {
-            eprintln!("union-rootfs: {err:#}");
-            exit(Failure::code_of(&err));
-        }
-    }
+    let cli = exit::parse_command_line::<cli::Cli>();
+    exit::exit_with("union-rootfs", commands::main(cli));
 }

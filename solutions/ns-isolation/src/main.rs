@@ -6,28 +6,9 @@
 mod cli;
 mod run;
 
-use std::process::exit;
-
-use clap::Parser;
-use clap::error::ErrorKind;
-
-use ns_isolation_solution::exit::{Failure, RUNTIME_FAILED};
+use ns_isolation_solution::exit;
 
 fn main() {
-    let cli = match cli::Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(err) if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => err.exit(),
-        Err(err) => {
-            // Docker exits 125 on bad flags: the runtime failed before the command started.
-            let _ = err.print();
-            exit(RUNTIME_FAILED);
-        }
-    };
-    match run::main(cli) {
-        Ok(code) => exit(code),
-        Err(err) => {
-            eprintln!("ns-isolation: {err:#}");
-            exit(Failure::code_of(&err));
-        }
-    }
+    let cli = exit::parse_command_line::<cli::Cli>();
+    exit::exit_with("ns-isolation", run::main(cli));
 }
