@@ -4,10 +4,9 @@ use anyhow::Result;
 
 use ns_isolation::trace;
 use union_rootfs::store::Store;
-use union_rootfs::{catalog, containers, image, import};
+use union_rootfs::{catalog, containers, image, import, run};
 
 use crate::cli::{Cli, Command, ImageCommand};
-use crate::run;
 
 /// Runs the subcommand and returns the exit code.
 pub fn main(cli: Cli) -> Result<i32> {

@@ -9,7 +9,6 @@
 
 mod cli;
 mod commands;
-mod run;
 
 use ns_isolation::exit;
 

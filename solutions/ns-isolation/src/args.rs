@@ -3,10 +3,25 @@
 //! They live in the library, not the binary, so that every later chapter's
 //! `run` can flatten them (`#[command(flatten)]`) and add its own beside them.
 
+use std::ffi::OsString;
+
+use anyhow::Result;
 use clap::Args;
+use docker_cli::random::random_hex_id;
 
 use crate::hostname::validate_hostname;
 use crate::namespaces::Isolation;
+
+/// `ns-isolation run [OPTIONS] -- COMMAND [ARGS...]`.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub isolation: IsolationArgs,
+
+    /// The command to run, and its arguments.
+    #[arg(required = true, trailing_var_arg = true, value_name = "COMMAND")]
+    pub command: Vec<OsString>,
+}
 
 /// `--hostname`, `--net`, `--userns`.
 #[derive(Debug, Clone, Args)]
@@ -37,6 +52,19 @@ impl IsolationArgs {
     /// The namespaces these options ask for; `rootless` forces a user namespace.
     pub fn isolation(&self, rootless: bool) -> Isolation {
         Isolation { host_network: self.net == NetMode::Host, user_namespace: self.userns || rootless }
+    }
+
+    /// `--hostname`, or `default`.
+    pub fn hostname_or(&self, default: &str) -> String {
+        self.hostname.clone().unwrap_or_else(|| default.to_owned())
+    }
+
+    /// `--hostname`, or a random 12-hex id, as Docker names a container with no id of its own yet.
+    pub fn hostname_or_random_id(&self) -> Result<String> {
+        match &self.hostname {
+            Some(name) => Ok(name.clone()),
+            None => random_hex_id(6),
+        }
     }
 }
 

@@ -6,12 +6,12 @@
 
 use anyhow::Result;
 
-use crate::clock::{ago, human_duration, now, parse_rfc3339};
 use crate::containers::{self, Status};
 use crate::image::{all_ids, read_image, repositories};
 use crate::layer::layer_size;
 use crate::store::Store;
-use crate::table::{command_cell, human_size, render};
+use docker_cli::clock::{ago, human_duration, now, parse_rfc3339};
+use docker_cli::table::{command_cell, human_size, render};
 
 /// `images`.
 pub fn images_table(store: &Store) -> Result<String> {

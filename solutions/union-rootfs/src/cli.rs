@@ -5,9 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use cgroup_limits::args::{CidfileArgs, LimitArgs};
-use ns_isolation::args::IsolationArgs;
-use union_rootfs_solution::args::RootfsArgs;
+use union_rootfs_solution::args::RunArgs;
 use union_rootfs_solution::store::DEFAULT_ROOT;
 
 /// Chapter 3 of Rebox: run a command in a container with its own root filesystem, made from an image.
@@ -40,30 +38,6 @@ pub enum Command {
     /// Manage images.
     #[command(subcommand)]
     Image(ImageCommand),
-}
-
-/// `union-rootfs run [OPTIONS] IMAGE [COMMAND [ARGS...]]`.
-#[derive(Debug, Clone, Args)]
-pub struct RunArgs {
-    #[command(flatten)]
-    pub isolation: IsolationArgs,
-
-    #[command(flatten)]
-    pub limits: LimitArgs,
-
-    #[command(flatten)]
-    pub cid: CidfileArgs,
-
-    #[command(flatten)]
-    pub rootfs: RootfsArgs,
-
-    /// The image: NAME[:TAG] or an image id.
-    #[arg(value_name = "IMAGE")]
-    pub image: String,
-
-    /// The command to run and its arguments [default: the image's Cmd].
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
-    pub command: Vec<String>,
 }
 
 /// `union-rootfs ps [-a]`.

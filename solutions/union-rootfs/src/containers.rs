@@ -6,23 +6,26 @@
 //! layer and its files, and the overlay's `upper/`, `work/` and `merged/`.
 //! It is prepared under `tmp/` and renamed into place, under the store lock
 //! once its name is known to be free: a refused name leaves nothing behind.
-//! A stopped container stays until `rm` (or `run --rm`), like Docker's.
-//! Introduced in chapter 3.
+//! The runtime records when it starts (its pid) and how it ended (its exit
+//! code, whether the OOM killer ended it). A stopped container stays until
+//! `rm` (or `run --rm`), like Docker's. Introduced in chapter 3.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use docker_cli::clock;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 
-use ns_isolation::trace;
+use cgroup_limits::lifecycle::Ended;
+use ns_isolation::exit::Failure;
+use ns_isolation::sys;
 
 use crate::init_layer;
-use crate::layer::remove_tree;
-use crate::store::{Store, read_json, write_json};
+use crate::store::{Store, read_json, remove_tree, write_json};
 
 /// What a container is: fixed when it is created.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -73,6 +76,9 @@ pub struct State {
     pub started: Option<i64>,
     /// When it ended.
     pub finished: Option<i64>,
+    /// Whether the OOM killer ended it (Docker's `OOMKilled`).
+    #[serde(default)]
+    pub oom_killed: bool,
 }
 
 /// A container and its directory.
@@ -86,16 +92,19 @@ pub struct Container {
     pub state: State,
 }
 
-/// Creates the container's directory (init layer included), refusing a name in use.
-pub fn create(store: &Store, config: ContainerConfig) -> Result<Container> {
-    let _lock = store.lock()?;
-    if let Some(other) = list(store)?.into_iter().find(|c| c.config.name == config.name) {
+/// Refuses `name` if a container of the store has it; the caller holds the store's lock.
+pub fn claim_name(store: &Store, name: &str) -> Result<String> {
+    if let Some(other) = list(store)?.into_iter().find(|c| c.config.name == name) {
         bail!(
-            "the container name {:?} is already in use by container {}: remove it or choose another name",
-            config.name,
+            "the container name {name:?} is already in use by container {}: remove it or choose another name",
             other.config.id
         );
     }
+    Ok(name.to_owned())
+}
+
+/// Creates the container's directory (init layer included); the caller holds the store's lock.
+pub fn create_locked(store: &Store, config: ContainerConfig) -> Result<Container> {
     let staging = store.temp_dir(".container-")?;
     for sub in ["upper", "work", "merged"] {
         let path = staging.path().join(sub);
@@ -153,6 +162,40 @@ pub fn find(store: &Store, reference: &str) -> Result<Container> {
 }
 
 impl Container {
+    /// Records that the container's first process, host pid `pid`, has started.
+    pub fn record_start(&mut self, pid: Pid) -> Result<()> {
+        let running =
+            State { status: Status::Running, pid: Some(pid.as_raw()), started: Some(clock::now()), ..State::default() };
+        self.set_state(running)
+    }
+
+    /// Records how the container ended, or removes it (`remove`, for `--rm`); returns Docker's exit code.
+    ///
+    /// A runtime error before the command ran is recorded with its exit
+    /// code (125, 126, 127) and returned; an OOM kill is recorded and
+    /// returned as an error that exits 137.
+    pub fn record_end(mut self, ended: Result<Ended>, remove: bool) -> Result<i32> {
+        let (code, oom_killed) = match &ended {
+            Ok(ended) => (ended.exit_code(), ended.oom_killed.is_some()),
+            Err(err) => (Failure::code_of(err), false),
+        };
+        let recorded = if remove {
+            remove_tree(&self.dir)
+        } else {
+            let finished = Some(clock::now());
+            self.set_state(State {
+                status: Status::Exited,
+                exit_code: Some(code),
+                finished,
+                oom_killed,
+                ..self.state.clone()
+            })
+        };
+        let code = ended?.into_exit_code();
+        recorded?;
+        code
+    }
+
     /// Records a new state; does nothing if the container was removed meanwhile (`rm -f`).
     pub fn set_state(&mut self, state: State) -> Result<()> {
         if self.dir.is_dir() {
@@ -177,8 +220,7 @@ pub fn remove(store: &Store, reference: &str, force: bool) -> Result<()> {
             bail!("cannot remove container {name}: it is running (stop it, or use rm -f)");
         }
         let pid = Pid::from_raw(container.state.pid.unwrap_or_default());
-        let result = kill(pid, Signal::SIGKILL);
-        trace::syscall(|| format!("kill({pid}, SIGKILL)"), result).ok();
+        sys::kill(pid, Signal::SIGKILL).ok();
         let deadline = Instant::now() + Duration::from_secs(5);
         while kill(pid, None).is_ok() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(10));
@@ -215,7 +257,7 @@ mod tests {
     fn a_container_has_no_state_file_until_it_starts_and_lists_as_created() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let mut container = create(&store, config("web")).unwrap();
+        let mut container = create_locked(&store, config("web")).unwrap();
         assert!(!container.dir.join("state.json").exists());
         assert_eq!(find(&store, "web").unwrap().state.status, Status::Created);
 
@@ -229,8 +271,8 @@ mod tests {
     fn a_name_in_use_is_refused_and_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        create(&store, config("web")).unwrap();
-        let err = create(&store, config("web")).unwrap_err();
+        create_locked(&store, config("web")).unwrap();
+        let err = claim_name(&store, "web").unwrap_err();
         assert!(err.to_string().contains("already in use"), "{err:#}");
         assert_eq!(list(&store).unwrap().len(), 1);
         assert_eq!(fs::read_dir(store.tmp_dir()).unwrap().count(), 0, "a staging directory was left");

@@ -5,7 +5,6 @@
 
 mod cli;
 mod commands;
-mod run;
 
 use ns_isolation::exit;
 
