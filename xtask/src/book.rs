@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use crate::chapters::{CHAPTERS, workspace};
+use crate::chapters::{CHAPTERS, Paths, workspace};
 use crate::process;
 
 /// Builds the book into `book/build`.

@@ -1,7 +1,8 @@
 //! `cargo xtask <command>`: the workshop's own tools.
 //!
-//! Learners use `doctor`, `check`, `reset`, `demo`; instructors `grade`;
-//! maintainers `sync-starters`, `test` (what CI runs), `book`, `bench`.
+//! Learners use `doctor`, `setup`, `book`, `check`, `reset`, `demo`;
+//! instructors `grade`; maintainers `sync-starters`, `test` (what CI runs),
+//! `walkthrough`, `bench`.
 
 #![forbid(unsafe_code)]
 
@@ -16,6 +17,7 @@ mod process;
 mod setup;
 mod starters;
 mod test;
+mod walkthrough;
 
 use anyhow::{Result, bail};
 
@@ -24,17 +26,18 @@ usage: cargo xtask <command>
 
 learners
   doctor                 what this machine has, and how to get what it lacks
-  check <chapter>        run a chapter's suite on your code; say which step is next
-  reset <chapter>        a fresh starter for a chapter (your code is backed up first)
+  setup                  install what a fresh machine lacks (Debian packages, mdBook)
+  book                   build the book into book/build (open book/build/index.html)
+  check <chapter>        run a chapter's suite on your code: steps done, the next one and why
+  reset <chapter> [--yes]  a fresh starter for a chapter (your code is kept in backups/)
   demo                   the end-to-end demo of every chapter (needs root)
   image [DIR]            write the sample image, an OCI layout (default DIR: target/sample-image/busybox)
 instructors
-  grade                  one screen: every chapter's progress in this checkout
+  grade                  one screen: every chapter's steps done and tests passing in this checkout
 maintainers
-  setup                  install what a fresh machine lacks (Debian packages, mdBook)
-  test                   everything CI runs: fmt, clippy, starters, suites, book
+  test                   everything CI runs: fmt, clippy, starters, suites, walkthrough, book
   sync-starters [--check]  write chapters/ from solutions/ (or check they match)
-  book                   build the book (generated output, include check)
+  walkthrough [<chapter>]  solve the starters step by step; every step must turn a test green
   bench                  compare the runtimes with unshare and runc (needs root)
 chapters: ns-isolation, cgroup-limits, union-rootfs";
 
@@ -53,7 +56,8 @@ fn run() -> Result<()> {
         ["setup"] => setup::run(),
         ["check", chapter] => check::run(chapters::find(chapter)?),
         ["grade"] => check::grade(),
-        ["reset", chapter] => starters::reset(chapters::find(chapter)?),
+        ["reset", chapter] => starters::reset(chapters::find(chapter)?, false),
+        ["reset", "--yes", chapter] | ["reset", chapter, "--yes"] => starters::reset(chapters::find(chapter)?, true),
         ["sync-starters"] => starters::sync(false),
         ["sync-starters", "--check"] => starters::sync(true),
         ["test"] => test::run(),
@@ -62,6 +66,9 @@ fn run() -> Result<()> {
         ["image"] => image::run(None),
         ["image", dir] => image::run(Some(dir)),
         ["bench"] => bench::run(),
+        ["walkthrough"] => walkthrough::run(None),
+        ["partly-solved", chapter, n] => starters::write_partly_solved(chapters::find(chapter)?, n.parse()?),
+        ["walkthrough", chapter] => walkthrough::run(Some(chapters::find(chapter)?)),
         [] | ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             Ok(())

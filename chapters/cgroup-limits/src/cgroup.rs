@@ -72,7 +72,7 @@ impl Cgroup {
     fn apply(&mut self, step: &Step) -> Result<()> {
         // EXERCISE(create-cgroup): mkdir (EEXIST is fine if shared; push own dirs to self.dirs), or write_file
         todo!(
-            "cgroup-limits step 5 of 10 (create-cgroup): mkdir (EEXIST is fine if shared; push own dirs to self.dirs), or write_file — book: cgroup-limits.md#create-cgroup"
+            "cgroup-limits step 5 of 10 (create-cgroup): mkdir (EEXIST is fine if shared; push own dirs to self.dirs), or write_file — book: cgroup-limits.html#create-cgroup"
         )
     }
 
@@ -83,7 +83,7 @@ impl Cgroup {
     pub fn join(&self) -> Result<()> {
         // EXERCISE(join-cgroup): write "0" to self.version.join_file() in each of self.dirs
         todo!(
-            "cgroup-limits step 7 of 10 (join-cgroup): write \"0\" to self.version.join_file() in each of self.dirs — book: cgroup-limits.md#join-cgroup"
+            "cgroup-limits step 8 of 10 (join-cgroup): write \"0\" to self.version.join_file() in each of self.dirs — book: cgroup-limits.html#join-cgroup"
         )
     }
 
@@ -93,7 +93,7 @@ impl Cgroup {
     pub fn remove(self) -> Result<()> {
         // EXERCISE(remove-cgroup): kill_leftovers, remove_dir each of self.dirs, then remove_parent each parent
         todo!(
-            "cgroup-limits step 10 of 10 (remove-cgroup): kill_leftovers, remove_dir each of self.dirs, then remove_parent each parent — book: cgroup-limits.md#remove-cgroup"
+            "cgroup-limits step 6 of 10 (remove-cgroup): kill_leftovers, remove_dir each of self.dirs, then remove_parent each parent — book: cgroup-limits.html#remove-cgroup"
         )
     }
 

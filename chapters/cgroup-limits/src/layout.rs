@@ -100,7 +100,7 @@ pub enum Layout {
 pub fn detect_layout(root: &Path) -> Result<Layout> {
     // EXERCISE(detect-layout): statfs: cgroup2 is Unified; tmpfs is Legacy, or Hybrid if root/unified is cgroup2
     todo!(
-        "cgroup-limits step 1 of 10 (detect-layout): statfs: cgroup2 is Unified; tmpfs is Legacy, or Hybrid if root/unified is cgroup2 — book: cgroup-limits.md#detect-layout"
+        "cgroup-limits step 1 of 10 (detect-layout): statfs: cgroup2 is Unified; tmpfs is Legacy, or Hybrid if root/unified is cgroup2 — book: cgroup-limits.html#detect-layout"
     )
 }
 

@@ -76,6 +76,6 @@ pub fn with_cgroup(
 pub fn enter(cgroup: Option<&Cgroup>) -> Result<()> {
     // EXERCISE(enter-cgroup): join the cgroup (if there is one) first, then enter a new cgroup namespace
     todo!(
-        "cgroup-limits step 6 of 10 (enter-cgroup): join the cgroup (if there is one) first, then enter a new cgroup namespace — book: cgroup-limits.md#enter-cgroup"
+        "cgroup-limits step 7 of 10 (enter-cgroup): join the cgroup (if there is one) first, then enter a new cgroup namespace — book: cgroup-limits.html#enter-cgroup"
     )
 }

@@ -22,6 +22,6 @@ use ns_isolation::sys;
 pub fn enter_cgroup_namespace() -> Result<()> {
     // EXERCISE(cgroup-namespace): unshare(2) with CLONE_NEWCGROUP, through sys::unshare
     todo!(
-        "cgroup-limits step 8 of 10 (cgroup-namespace): unshare(2) with CLONE_NEWCGROUP, through sys::unshare — book: cgroup-limits.md#cgroup-namespace"
+        "cgroup-limits step 9 of 10 (cgroup-namespace): unshare(2) with CLONE_NEWCGROUP, through sys::unshare — book: cgroup-limits.html#cgroup-namespace"
     )
 }

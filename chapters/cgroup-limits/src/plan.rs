@@ -171,7 +171,7 @@ fn refuse_missing(limits: &Limits, controller: Controller, why: &str) -> Result<
 pub fn enable_controllers(ancestors: &[PathBuf], controllers: &[Controller]) -> Vec<Step> {
     // EXERCISE(enable-controllers): write "+memory +cpu +pids" to each ancestor's cgroup.subtree_control, top down
     todo!(
-        "cgroup-limits step 4 of 10 (enable-controllers): write \"+memory +cpu +pids\" to each ancestor's cgroup.subtree_control, top down — book: cgroup-limits.md#enable-controllers"
+        "cgroup-limits step 4 of 10 (enable-controllers): write \"+memory +cpu +pids\" to each ancestor's cgroup.subtree_control, top down — book: cgroup-limits.html#enable-controllers"
     )
 }
 

@@ -30,7 +30,7 @@ pub fn exec_command(argv: &[impl AsRef<OsStr>]) -> Result<Infallible> {
     trace::line(|| format!("execvp({}, {:?}) ...", trace::quote(program.to_string_lossy()), argv));
     // EXERCISE(exec): execvp the program with `args`; map ENOENT to 127 and other errors to 126 (exec_failure)
     todo!(
-        "ns-isolation step 9 of 10 (exec): execvp the program with `args`; map ENOENT to 127 and other errors to 126 (exec_failure) — book: ns-isolation.md#exec"
+        "ns-isolation step 9 of 10 (exec): execvp the program with `args`; map ENOENT to 127 and other errors to 126 (exec_failure) — book: ns-isolation.html#exec"
     )
 }
 

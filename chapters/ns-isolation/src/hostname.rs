@@ -13,7 +13,7 @@ use crate::sys;
 pub fn set_hostname(name: &str) -> Result<()> {
     // EXERCISE(sethostname): call sethostname(2) with `name`, through sys::sethostname
     todo!(
-        "ns-isolation step 8 of 10 (sethostname): call sethostname(2) with `name`, through sys::sethostname — book: ns-isolation.md#sethostname"
+        "ns-isolation step 8 of 10 (sethostname): call sethostname(2) with `name`, through sys::sethostname — book: ns-isolation.html#sethostname"
     )
 }
 

@@ -21,7 +21,7 @@ use crate::sys;
 pub fn make_mounts_private() -> Result<()> {
     // EXERCISE(make-private): sys::mount "/" with MS_REC | MS_PRIVATE (no source, no fstype, no data)
     todo!(
-        "ns-isolation step 5 of 10 (make-private): sys::mount \"/\" with MS_REC | MS_PRIVATE (no source, no fstype, no data) — book: ns-isolation.md#make-private"
+        "ns-isolation step 5 of 10 (make-private): sys::mount \"/\" with MS_REC | MS_PRIVATE (no source, no fstype, no data) — book: ns-isolation.html#make-private"
     )
 }
 
@@ -29,6 +29,6 @@ pub fn make_mounts_private() -> Result<()> {
 pub fn mount_proc(target: &Path) -> Result<()> {
     // EXERCISE(mount-proc): sys::mount a "proc" filesystem (source "proc") on `target` with MS_NOSUID | MS_NODEV | MS_NOEXEC
     todo!(
-        "ns-isolation step 6 of 10 (mount-proc): sys::mount a \"proc\" filesystem (source \"proc\") on `target` with MS_NOSUID | MS_NODEV | MS_NOEXEC — book: ns-isolation.md#mount-proc"
+        "ns-isolation step 6 of 10 (mount-proc): sys::mount a \"proc\" filesystem (source \"proc\") on `target` with MS_NOSUID | MS_NODEV | MS_NOEXEC — book: ns-isolation.html#mount-proc"
     )
 }

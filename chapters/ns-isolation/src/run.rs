@@ -37,6 +37,6 @@ pub fn run(args: &RunArgs) -> Result<i32> {
 pub fn set_up_container(isolation: &Isolation, hostname: &str, command: &[OsString]) -> Result<Infallible> {
     // EXERCISE(child-order): make mounts private first, mount /proc, then lifecycle::finish, then lifecycle::exec
     todo!(
-        "ns-isolation step 4 of 10 (child-order): make mounts private first, mount /proc, then lifecycle::finish, then lifecycle::exec — book: ns-isolation.md#child-order"
+        "ns-isolation step 4 of 10 (child-order): make mounts private first, mount /proc, then lifecycle::finish, then lifecycle::exec — book: ns-isolation.html#child-order"
     )
 }

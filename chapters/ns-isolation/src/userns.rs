@@ -44,7 +44,7 @@ pub fn map_caller_to_root(child: Pid) -> Result<()> {
 pub fn write_id_maps(child: Pid, uid: IdMap, gid: IdMap) -> Result<()> {
     // EXERCISE(id-maps): write uid_map, then "deny" to setgroups, then gid_map, under /proc/<child>/
     todo!(
-        "ns-isolation step 3 of 10 (id-maps): write uid_map, then \"deny\" to setgroups, then gid_map, under /proc/<child>/ — book: ns-isolation.md#id-maps"
+        "ns-isolation step 3 of 10 (id-maps): write uid_map, then \"deny\" to setgroups, then gid_map, under /proc/<child>/ — book: ns-isolation.html#id-maps"
     )
 }
 

@@ -67,7 +67,7 @@ pub fn wait_forwarding_signals(child: Pid) -> Result<WaitStatus> {
 pub fn exit_code(status: WaitStatus) -> i32 {
     // EXERCISE(exit-code): the command's own status if it exited, 128 + N if killed by signal N
     todo!(
-        "ns-isolation step 10 of 10 (exit-code): the command's own status if it exited, 128 + N if killed by signal N — book: ns-isolation.md#exit-code"
+        "ns-isolation step 10 of 10 (exit-code): the command's own status if it exited, 128 + N if killed by signal N — book: ns-isolation.html#exit-code"
     )
 }
 

@@ -43,7 +43,7 @@ impl Bind {
         let target = make_mountpoint(root, &self.destination, file)?;
         // EXERCISE(bind-mount): bind_mount source onto target; if readonly, remount_read_only keeping locked_flags(source)
         todo!(
-            "union-rootfs step 9 of 12 (bind-mount): bind_mount source onto target; if readonly, remount_read_only keeping locked_flags(source) — book: union-rootfs.md#bind-mount"
+            "union-rootfs step 9 of 12 (bind-mount): bind_mount source onto target; if readonly, remount_read_only keeping locked_flags(source) — book: union-rootfs.html#bind-mount"
         )
     }
 }

@@ -60,7 +60,7 @@ pub fn create(container_dir: &Path, hostname: &str) -> Result<()> {
 pub fn binds(container_dir: &Path) -> Vec<Bind> {
     // EXERCISE(init-layer): one read-write Bind per CONTAINER_FILES entry: container_dir/<name> onto /<inside>
     todo!(
-        "union-rootfs step 5 of 12 (init-layer): one read-write Bind per CONTAINER_FILES entry: container_dir/<name> onto /<inside> — book: union-rootfs.md#init-layer"
+        "union-rootfs step 5 of 12 (init-layer): one read-write Bind per CONTAINER_FILES entry: container_dir/<name> onto /<inside> — book: union-rootfs.html#init-layer"
     )
 }
 

@@ -67,7 +67,7 @@ impl Overlay {
         }
         // EXERCISE(overlay-options): join the lower layers (top first) with ':', add upperdir, workdir, then ",volatile" and ",userxattr" if set
         todo!(
-            "union-rootfs step 7 of 12 (overlay-options): join the lower layers (top first) with ':', add upperdir, workdir, then \",volatile\" and \",userxattr\" if set — book: union-rootfs.md#overlay-options"
+            "union-rootfs step 7 of 12 (overlay-options): join the lower layers (top first) with ':', add upperdir, workdir, then \",volatile\" and \",userxattr\" if set — book: union-rootfs.html#overlay-options"
         )
     }
 
@@ -76,7 +76,7 @@ impl Overlay {
         let options = self.options()?;
         // EXERCISE(mount-overlay): sys::mount an "overlay" filesystem (source "overlay") on `merged` with `options`
         todo!(
-            "union-rootfs step 8 of 12 (mount-overlay): sys::mount an \"overlay\" filesystem (source \"overlay\") on `merged` with `options` — book: union-rootfs.md#mount-overlay"
+            "union-rootfs step 8 of 12 (mount-overlay): sys::mount an \"overlay\" filesystem (source \"overlay\") on `merged` with `options` — book: union-rootfs.html#mount-overlay"
         )
     }
 }

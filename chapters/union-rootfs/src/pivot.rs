@@ -29,7 +29,7 @@ pub fn pivot_into(new_root: &Path) -> Result<()> {
     bind_mount(new_root, new_root)?;
     // EXERCISE(pivot-root): sys::chdir into `new_root`, sys::pivot_root(".", "."), sys::umount2(".", MNT_DETACH), sys::chdir("/")
     todo!(
-        "union-rootfs step 11 of 12 (pivot-root): sys::chdir into `new_root`, sys::pivot_root(\".\", \".\"), sys::umount2(\".\", MNT_DETACH), sys::chdir(\"/\") — book: union-rootfs.md#pivot-root"
+        "union-rootfs step 11 of 12 (pivot-root): sys::chdir into `new_root`, sys::pivot_root(\".\", \".\"), sys::umount2(\".\", MNT_DETACH), sys::chdir(\"/\") — book: union-rootfs.html#pivot-root"
     )
 }
 

@@ -86,7 +86,7 @@ pub fn mask_path(path: &Path) -> Result<()> {
     };
     // EXERCISE(mask-paths): over a directory sys::mount a read-only "tmpfs"; over a file bind-mount /dev/null
     todo!(
-        "union-rootfs step 12 of 12 (mask-paths): over a directory sys::mount a read-only \"tmpfs\"; over a file bind-mount /dev/null — book: union-rootfs.md#mask-paths"
+        "union-rootfs step 12 of 12 (mask-paths): over a directory sys::mount a read-only \"tmpfs\"; over a file bind-mount /dev/null — book: union-rootfs.html#mask-paths"
     )
 }
 

@@ -28,7 +28,7 @@ pub fn command_line(
 ) -> Result<Vec<String>> {
     // EXERCISE(entrypoint-cmd): --entrypoint replaces Entrypoint and drops Cmd; COMMAND replaces Cmd
     todo!(
-        "union-rootfs step 4 of 12 (entrypoint-cmd): --entrypoint replaces Entrypoint and drops Cmd; COMMAND replaces Cmd — book: union-rootfs.md#entrypoint-cmd"
+        "union-rootfs step 4 of 12 (entrypoint-cmd): --entrypoint replaces Entrypoint and drops Cmd; COMMAND replaces Cmd — book: union-rootfs.html#entrypoint-cmd"
     )
 }
 

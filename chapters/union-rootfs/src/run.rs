@@ -79,7 +79,7 @@ pub struct Setup<'a> {
 pub fn set_up_root(setup: &Setup) -> Result<()> {
     // EXERCISE(rootfs-order): enter the cgroup, make mounts private, then mount the rootfs and enter it
     todo!(
-        "union-rootfs step 6 of 12 (rootfs-order): enter the cgroup, make mounts private, then mount the rootfs and enter it — book: union-rootfs.md#rootfs-order"
+        "union-rootfs step 6 of 12 (rootfs-order): enter the cgroup, make mounts private, then mount the rootfs and enter it — book: union-rootfs.html#rootfs-order"
     )
 }
 

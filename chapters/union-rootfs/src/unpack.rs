@@ -46,7 +46,7 @@ pub fn unpack_layer(tar: impl Read, dest: &Path) -> Result<u64> {
 pub fn layer_path(name: &Path) -> Result<PathBuf> {
     // EXERCISE(safe-path): keep the normal components of `name`; refuse ".." and absolute paths
     todo!(
-        "union-rootfs step 1 of 12 (safe-path): keep the normal components of `name`; refuse \"..\" and absolute paths — book: union-rootfs.md#safe-path"
+        "union-rootfs step 1 of 12 (safe-path): keep the normal components of `name`; refuse \"..\" and absolute paths — book: union-rootfs.html#safe-path"
     )
 }
 

@@ -59,7 +59,7 @@ pub fn classify(path: &Path) -> Option<Whiteout> {
 pub fn make_whiteout(path: &Path) -> Result<()> {
     // EXERCISE(whiteout): sys::mknod a character device (S_IFCHR, mode 0) with device number 0/0 at `path`
     todo!(
-        "union-rootfs step 2 of 12 (whiteout): sys::mknod a character device (S_IFCHR, mode 0) with device number 0/0 at `path` — book: union-rootfs.md#whiteout"
+        "union-rootfs step 2 of 12 (whiteout): sys::mknod a character device (S_IFCHR, mode 0) with device number 0/0 at `path` — book: union-rootfs.html#whiteout"
     )
 }
 
@@ -71,7 +71,7 @@ pub fn make_opaque(dir: &Path) -> Result<()> {
     let names = if Uid::effective().is_root() { &OPAQUE_XATTRS[..] } else { &OPAQUE_XATTRS[1..] };
     // EXERCISE(opaque): sys::lsetxattr each of `names` to "y" on the directory
     todo!(
-        "union-rootfs step 3 of 12 (opaque): sys::lsetxattr each of `names` to \"y\" on the directory — book: union-rootfs.md#opaque"
+        "union-rootfs step 3 of 12 (opaque): sys::lsetxattr each of `names` to \"y\" on the directory — book: union-rootfs.html#opaque"
     )
 }
 
