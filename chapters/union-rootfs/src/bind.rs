@@ -41,10 +41,11 @@ impl Bind {
     pub fn apply(&self, root: &Path) -> Result<()> {
         let file = !self.source.is_dir();
         let target = make_mountpoint(root, &self.destination, file)?;
-        // EXERCISE(bind-mount): bind_mount source onto target; if readonly, remount_read_only keeping locked_flags(source)
-        todo!(
-            "union-rootfs step 9 of 12 (bind-mount): bind_mount source onto target; if readonly, remount_read_only keeping locked_flags(source) — book: union-rootfs.html#bind-mount"
-        )
+        bind_mount(&self.source, &target)?;
+        if self.readonly {
+            remount_read_only(&target, locked_flags(&self.source)?)?;
+        }
+        Ok(())
     }
 }
 
@@ -55,8 +56,11 @@ pub fn utf8(path: &Path) -> Result<&str> {
 
 /// Binds `source` onto `target` (recursively: submounts come along).
 pub fn bind_mount(source: &Path, target: &Path) -> Result<()> {
-    sys::mount(Some(utf8(source)?), target, Some("bind"), MsFlags::MS_BIND | MsFlags::MS_REC, None)
-        .with_context(|| format!("bind mount {} on {}", source.display(), target.display()))
+    let source_text = utf8(source)?;
+    // EXERCISE(bind-mount): sys::mount source on target, fstype "bind", flags MS_BIND | MS_REC, no data
+    todo!(
+        "union-rootfs step 9 of 12 (bind-mount): sys::mount source on target, fstype \"bind\", flags MS_BIND | MS_REC, no data — book: union-rootfs.html#bind-mount"
+    )
 }
 
 /// Makes the bind mount at `target` read-only, keeping `keep`, flags that must stay set.

@@ -41,15 +41,11 @@ impl Bind {
     pub fn apply(&self, root: &Path) -> Result<()> {
         let file = !self.source.is_dir();
         let target = make_mountpoint(root, &self.destination, file)?;
-        // ANCHOR: bind_apply
-        // EXERCISE(bind-mount): bind_mount source onto target; if readonly, remount_read_only keeping locked_flags(source)
         bind_mount(&self.source, &target)?;
         if self.readonly {
             remount_read_only(&target, locked_flags(&self.source)?)?;
         }
         Ok(())
-        // END EXERCISE
-        // ANCHOR_END: bind_apply
     }
 }
 
@@ -60,8 +56,13 @@ pub fn utf8(path: &Path) -> Result<&str> {
 
 /// Binds `source` onto `target` (recursively: submounts come along).
 pub fn bind_mount(source: &Path, target: &Path) -> Result<()> {
-    sys::mount(Some(utf8(source)?), target, Some("bind"), MsFlags::MS_BIND | MsFlags::MS_REC, None)
+    let source_text = utf8(source)?;
+    // ANCHOR: bind_mount
+    // EXERCISE(bind-mount): sys::mount source on target, fstype "bind", flags MS_BIND | MS_REC, no data
+    sys::mount(Some(source_text), target, Some("bind"), MsFlags::MS_BIND | MsFlags::MS_REC, None)
         .with_context(|| format!("bind mount {} on {}", source.display(), target.display()))
+    // END EXERCISE
+    // ANCHOR_END: bind_mount
 }
 
 /// Makes the bind mount at `target` read-only, keeping `keep`, flags that must stay set.

@@ -22,7 +22,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-pub use machine::{busybox, host_namespace, mount_table, require_root, require_user_namespaces};
+pub use machine::{busybox, host_namespace, mount_table, require_root, require_user_namespaces, xattr};
 pub use outcome::Outcome;
 pub use redact::{redactions, snapshot_settings};
 pub use running::Running;
@@ -46,7 +46,7 @@ macro_rules! chapter {
             None,
         )
     };
-    ($step:literal) => {
+    ($step:expr) => {
         $crate::Chapter::new(
             env!("CARGO_PKG_NAME").trim_end_matches("-solution"),
             env!(concat!("CARGO_BIN_EXE_", env!("CARGO_PKG_NAME"))),
