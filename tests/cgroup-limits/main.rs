@@ -592,3 +592,11 @@ fn rootless_run_without_limits_works_without_a_cgroup() {
     assert!(!outcome.stderr.contains("mkdir("), "a rootless run made a cgroup:\n{}", outcome.stderr);
     assert!(outcome.stderr.contains("unshare(CLONE_NEWCGROUP) = 0"), "{}", outcome.stderr);
 }
+
+#[test]
+fn cli_a_bare_command_prints_its_help_and_exits_0() {
+    let ch = chapter!();
+    let outcome = ch.run(Vec::<&str>::new());
+    outcome.expect_code(0);
+    assert!(outcome.stdout.contains("Usage: cgroup-limits [OPTIONS] <COMMAND>"), "{}", outcome.dump());
+}

@@ -406,3 +406,24 @@ fn rootless_run_is_root_inside_a_user_namespace() {
     insta::assert_snapshot!("rootless_id", outcome.transcript());
     insta::assert_snapshot!("rootless_trace", traced.transcript());
 }
+
+#[test]
+fn cli_a_bare_command_prints_its_help_and_exits_0() {
+    let ch = chapter!();
+    let outcome = ch.run(Vec::<&str>::new());
+    outcome.expect_code(0);
+    assert!(outcome.stdout.contains("Usage: ns-isolation [OPTIONS] <COMMAND>"), "{}", outcome.dump());
+}
+
+#[test]
+fn dockers_it_is_accepted_and_t_says_what_it_waits_for() {
+    require_root("to create namespaces");
+    let ch = chapter!("exit-code");
+    let outcome = ch.run(["run", "-it", "--hostname", "box", "busybox", "echo", "hi"]);
+    assert_eq!(outcome.success(), "hi\n");
+    assert!(
+        outcome.stderr.contains("-t: this runtime has no pseudo-terminal of its own yet (chapter 4"),
+        "{}",
+        outcome.dump()
+    );
+}

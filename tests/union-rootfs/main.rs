@@ -810,3 +810,11 @@ fn cli_run_help_lists_the_options() {
     outcome.expect_code(0);
     snapshot(&ch, "run_help", &outcome.transcript());
 }
+
+#[test]
+fn cli_a_bare_command_prints_its_help_and_exits_0() {
+    let ch = chapter!();
+    let outcome = ch.run(Vec::<&str>::new());
+    outcome.expect_code(0);
+    assert!(outcome.stdout.contains("Usage: union-rootfs [OPTIONS] <COMMAND>"), "{}", outcome.dump());
+}

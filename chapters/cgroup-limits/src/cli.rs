@@ -9,7 +9,7 @@ use ns_isolation::trace;
 
 /// Chapter 2 of Rebox: run a command in new namespaces, with memory, CPU and process limits.
 #[derive(Debug, Parser)]
-#[command(name = "cgroup-limits", bin_name = "cgroup-limits", version)]
+#[command(name = "cgroup-limits", bin_name = "cgroup-limits", version, arg_required_else_help = true)]
 pub struct Cli {
     /// Print every syscall and cgroup file write the runtime makes, strace style, to stderr.
     #[arg(long, global = true)]

@@ -18,6 +18,9 @@ pub struct RunArgs {
     #[command(flatten)]
     pub isolation: IsolationArgs,
 
+    #[command(flatten)]
+    pub terminal: TerminalArgs,
+
     /// The command to run, and its arguments.
     #[arg(required = true, trailing_var_arg = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,
@@ -70,4 +73,33 @@ impl IsolationArgs {
 
 fn parse_hostname(name: &str) -> Result<String, String> {
     validate_hostname(name).map(|()| name.to_owned())
+}
+
+/// `-i`, `-t`: Docker's terminal flags, accepted from chapter 1 so that `run -it busybox sh` works as typed.
+///
+/// Until chapter 4 a container runs in the foreground on the caller's own
+/// terminal: its standard input, output and error are the runtime's, so
+/// `-i` changes nothing, and `-t` says, once, that a pseudo-terminal of the
+/// container's own comes in chapter 4.
+#[derive(Debug, Clone, Args)]
+pub struct TerminalArgs {
+    /// Keep standard input open (a foreground container always has the caller's, until chapter 4).
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+
+    /// Allocate a pseudo-terminal (from chapter 4; until then the container uses your terminal as it is).
+    #[arg(short = 't', long)]
+    pub tty: bool,
+}
+
+impl TerminalArgs {
+    /// Says plainly, on stderr, what `-t` does not do yet, in a chapter before 4.
+    pub fn note_no_tty_yet(&self, program: &str) {
+        if self.tty {
+            eprintln!(
+                "{program}: -t: this runtime has no pseudo-terminal of its own yet (chapter 4, setns-exec, makes one); \
+                 the container uses your terminal as it is"
+            );
+        }
+    }
 }

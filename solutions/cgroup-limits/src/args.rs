@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use clap::Args;
-use ns_isolation::args::IsolationArgs;
+use ns_isolation::args::{IsolationArgs, TerminalArgs};
 
 use crate::cpu::{CpuQuota, check_cpus, parse_cpus};
 use crate::id::ContainerId;
@@ -23,6 +23,9 @@ use crate::plan::Limits;
 pub struct RunArgs {
     #[command(flatten)]
     pub isolation: IsolationArgs,
+
+    #[command(flatten)]
+    pub terminal: TerminalArgs,
 
     #[command(flatten)]
     pub limits: LimitArgs,

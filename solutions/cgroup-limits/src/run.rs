@@ -23,6 +23,7 @@ use crate::lifecycle::{enter, with_cgroup};
 // ANCHOR: run
 /// `run`: chapter 1's run, in a cgroup made for it and removed after it.
 pub fn run(args: &RunArgs) -> Result<i32> {
+    args.terminal.note_no_tty_yet("cgroup-limits");
     let rootless = !Uid::effective().is_root();
     // Every limit is checked before anything exists.
     let limits = args.limits.cgroup_limits(rootless)?;

@@ -8,7 +8,7 @@ use ns_isolation_solution::{run, trace};
 
 /// Chapter 1 of Rebox: run a command in new Linux namespaces.
 #[derive(Debug, Parser)]
-#[command(name = "ns-isolation", bin_name = "ns-isolation", version)]
+#[command(name = "ns-isolation", bin_name = "ns-isolation", version, arg_required_else_help = true)]
 pub struct Cli {
     /// Print every syscall the runtime makes, strace style, to stderr.
     #[arg(long, global = true)]

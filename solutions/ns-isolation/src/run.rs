@@ -25,6 +25,7 @@ use crate::{mounts, wait};
 // ANCHOR: run
 /// `run`: start the container, wait for it, return its exit code.
 pub fn run(args: &RunArgs) -> Result<i32> {
+    args.terminal.note_no_tty_yet("ns-isolation");
     // Without root, only a user namespace grants the rights to create the others.
     let isolation = args.isolation.isolation(!Uid::effective().is_root());
     let hostname = args.isolation.hostname_or_random_id()?;

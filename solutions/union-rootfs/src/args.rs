@@ -9,13 +9,16 @@ use clap::Args;
 use docker_cli::names::validate_name;
 
 use cgroup_limits::args::{CidfileArgs, LimitArgs};
-use ns_isolation::args::IsolationArgs;
+use ns_isolation::args::{IsolationArgs, TerminalArgs};
 
 /// `union-rootfs run [OPTIONS] IMAGE [COMMAND [ARGS...]]`.
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
     #[command(flatten)]
     pub isolation: IsolationArgs,
+
+    #[command(flatten)]
+    pub terminal: TerminalArgs,
 
     #[command(flatten)]
     pub limits: LimitArgs,

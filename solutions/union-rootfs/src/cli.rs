@@ -10,7 +10,7 @@ use union_rootfs_solution::store::DEFAULT_ROOT;
 
 /// Chapter 3 of Rebox: run a command in a container with its own root filesystem, made from an image.
 #[derive(Debug, Parser)]
-#[command(name = "union-rootfs", bin_name = "union-rootfs", version)]
+#[command(name = "union-rootfs", bin_name = "union-rootfs", version, arg_required_else_help = true)]
 pub struct Cli {
     /// Print every syscall and cgroup file write the runtime makes, strace style, to stderr.
     #[arg(long, global = true)]

@@ -43,6 +43,7 @@ use crate::store::Store;
 // ANCHOR: run
 /// `run`: creates the container, runs it in the foreground, returns its exit code.
 pub fn run(store: &Store, args: &RunArgs) -> Result<i32> {
+    args.terminal.note_no_tty_yet("union-rootfs");
     let rootless = !Uid::effective().is_root();
     let limits = args.limits.cgroup_limits(rootless)?;
     let id = ContainerId::random()?;
