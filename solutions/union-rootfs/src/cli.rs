@@ -28,7 +28,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a command in a new container, on the image's root filesystem.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// List containers.
     Ps(PsArgs),
     /// Remove containers.
@@ -99,7 +99,7 @@ mod tests {
     fn parse_run(args: &[&str]) -> RunArgs {
         let cli = Cli::try_parse_from(["union-rootfs", "run"].iter().chain(args)).unwrap();
         let Command::Run(args) = cli.command else { panic!("not run") };
-        args
+        *args
     }
 
     #[test]
