@@ -529,6 +529,69 @@ fn an_existing_cidfile_refuses_the_run_and_leaves_no_container() {
     assert_eq!(ch.run(["ps", "-a"]).success().lines().count(), 1, "ps -a lists a container");
 }
 
+/// The cgroup directories of container `id` that exist, in every tree.
+fn cgroups_of(id: &str) -> Vec<PathBuf> {
+    let mut dirs = vec![Path::new("/sys/fs/cgroup/rebox").join(id)];
+    for entry in fs::read_dir("/sys/fs/cgroup").unwrap().flatten() {
+        dirs.push(entry.path().join("rebox").join(id));
+    }
+    dirs.retain(|dir| dir.is_dir());
+    dirs
+}
+
+/// The id of the only container in the store.
+fn only_container(ch: &Chapter) -> String {
+    let ids: Vec<String> = fs::read_dir(ch.root().join("containers"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    ids[0].clone()
+}
+
+#[test]
+fn a_runtime_killed_with_sigkill_leaves_what_ps_shows_exited_and_rm_removes() {
+    let ch = with_sample("mask-paths", "to run containers");
+    let running = Running::start(&ch, &["run", "--name", "kk", "busybox", "sh", "-c", "echo ready; exec sleep 100"]);
+    let (runtime, container) = (running.runtime_pid(), running.container_pid());
+    running.signal(runtime, "KILL");
+    running.finish_unchecked();
+    // The container dies with its runtime (PR_SET_PDEATHSIG); nobody was left to remove its cgroup.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while fs::read_to_string(format!("/proc/{container}/stat")).is_ok_and(|stat| !stat.contains(") Z ")) {
+        assert!(std::time::Instant::now() < deadline, "the container outlived its runtime");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let id = only_container(&ch);
+    assert!(!cgroups_of(&id).is_empty(), "the killed runtime's cgroup should be there for rm to remove");
+    let ps = ch.run(["ps", "-a"]);
+    assert!(ps.success().contains("Exited (255)") && ps.stdout.contains("kk"), "ps must not say Up:\n{}", ps.stdout);
+    assert_eq!(ch.run(["ps"]).success().lines().count(), 1, "ps lists it as running");
+    ch.run(["rm", "kk"]).expect_code(0);
+    assert_eq!(cgroups_of(&id), Vec::<PathBuf>::new(), "rm left the cgroup");
+    assert!(!ch.root().join("containers").join(&id).exists());
+}
+
+#[test]
+fn rm_f_never_signals_a_process_that_took_the_recorded_pid() {
+    let ch = with_sample("mask-paths", "to run containers");
+    ch.run(["run", "--name", "victim", "busybox", "true"]).expect_code(0);
+    // A stranger now has the pid the store recorded: simulate the reuse with a process of our own.
+    let mut stranger = Command::new("sleep").arg("100").spawn().unwrap();
+    let state = ch.root().join("containers").join(only_container(&ch)).join("state.json");
+    let mut json: serde_json::Value = serde_json::from_str(&fs::read_to_string(&state).unwrap()).unwrap();
+    json["status"] = "running".into();
+    json["process"] = serde_json::json!({ "pid": stranger.id(), "start_time": 1 });
+    json["monitor"] = serde_json::Value::Null;
+    fs::write(&state, json.to_string()).unwrap();
+    ch.run(["rm", "-f", "victim"]).expect_code(0);
+    let alive = stranger.try_wait().unwrap().is_none();
+    stranger.kill().unwrap();
+    stranger.wait().unwrap();
+    assert!(alive, "rm -f killed a process that only had the container's old pid");
+    assert_eq!(fs::read_dir(ch.root().join("containers")).unwrap().count(), 0);
+}
+
 #[test]
 fn the_host_mount_table_is_unchanged_after_runs_even_failed_ones() {
     let ch = with_sample("mask-paths", "to run containers");

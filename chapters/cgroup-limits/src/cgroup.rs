@@ -24,8 +24,8 @@ use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 use ns_isolation::{sys, trace};
 
-use crate::layout::Version;
-use crate::plan::{Plan, Step};
+use crate::layout::{CGROUP_ROOT, Hierarchy, Version};
+use crate::plan::{Limits, Plan, Step, plan};
 
 /// How often, and how long, to wait for the kernel to empty a group.
 const POLL: Duration = Duration::from_millis(10);
@@ -66,6 +66,22 @@ impl Cgroup {
                 Err(cleanup) => err.context(format!("and removing the half-made cgroup failed too: {cleanup:#}")),
             });
         }
+    }
+
+    /// The cgroup of container `id` as it is now on this host: the directories of it that exist.
+    ///
+    /// For a container started by another runtime process: `exec` joins it,
+    /// `rm` removes what a runtime that was killed left behind. `None` if
+    /// nothing of it exists.
+    pub fn existing(id: &str) -> Result<Option<Self>> {
+        let hierarchy = Hierarchy::detect(Path::new(CGROUP_ROOT))?;
+        let plan = plan(&hierarchy, id, &Limits::default())?;
+        let dirs: Vec<PathBuf> = plan.dirs.into_iter().filter(|dir| dir.is_dir()).collect();
+        if dirs.is_empty() {
+            return Ok(None);
+        }
+        let memory_dir = plan.memory_dir.filter(|dir| dir.is_dir());
+        Ok(Some(Cgroup { version: plan.version, dirs, parents: plan.parents, memory_dir, memory_limit: None }))
     }
 
     /// One step of the plan: make a directory, or write a limit.

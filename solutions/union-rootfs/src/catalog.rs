@@ -49,14 +49,17 @@ pub fn images_table(store: &Store) -> Result<String> {
 pub fn ps_table(store: &Store, all: bool) -> Result<String> {
     let mut rows = Vec::new();
     for container in containers::list(store)? {
-        let running = container.is_running();
+        let running = container.state.status == Status::Running && !container.ended_unrecorded();
         if !all && !running {
             continue;
         }
         let state = &container.state;
         let status = match state.status {
-            Status::Running if running => format!("Up {}", human_duration(now() - state.started.unwrap_or(now()))),
-            Status::Running => "Dead".to_owned(),
+            // Its runtime was killed, or the host rebooted: the exit status is lost, as Docker's 255 says.
+            Status::Running if container.ended_unrecorded() => {
+                format!("Exited (255) {}", ago(state.started.unwrap_or(now())))
+            }
+            Status::Running => format!("Up {}", human_duration(now() - state.started.unwrap_or(now()))),
             Status::Created => "Created".to_owned(),
             Status::Exited => {
                 format!("Exited ({}) {}", state.exit_code.unwrap_or(-1), ago(state.finished.unwrap_or(now())))

@@ -16,15 +16,16 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use docker_cli::clock;
-use nix::sys::signal::{Signal, kill};
+use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 
+use cgroup_limits::cgroup::Cgroup;
 use cgroup_limits::lifecycle::Ended;
 use ns_isolation::exit::Failure;
-use ns_isolation::sys;
 
 use crate::init_layer;
+use crate::pid::HostProcess;
 use crate::store::{Store, read_json, remove_tree, write_json};
 
 /// What a container is: fixed when it is created.
@@ -68,8 +69,10 @@ pub enum Status {
 pub struct State {
     /// Created, running or exited.
     pub status: Status,
-    /// The host pid of its PID 1, while running.
-    pub pid: Option<i32>,
+    /// Its PID 1, as the host sees it, while running.
+    pub process: Option<HostProcess>,
+    /// The runtime process that waits for it, records its end and removes its cgroup.
+    pub monitor: Option<HostProcess>,
     /// Its exit code, once exited.
     pub exit_code: Option<i32>,
     /// When it started and when it ended (Unix times).
@@ -163,9 +166,16 @@ pub fn find(store: &Store, reference: &str) -> Result<Container> {
 
 impl Container {
     /// Records that the container's first process, host pid `pid`, has started.
+    ///
+    /// With the pid go its start time and the runtime's own: see `pid.rs`.
     pub fn record_start(&mut self, pid: Pid) -> Result<()> {
-        let running =
-            State { status: Status::Running, pid: Some(pid.as_raw()), started: Some(clock::now()), ..State::default() };
+        let running = State {
+            status: Status::Running,
+            process: Some(HostProcess::of(pid)?),
+            monitor: Some(HostProcess::of(Pid::this())?),
+            started: Some(clock::now()),
+            ..State::default()
+        };
         self.set_state(running)
     }
 
@@ -205,13 +215,23 @@ impl Container {
         Ok(())
     }
 
-    /// Whether its process still runs (a runtime that died leaves a stale "running").
+    /// Whether its process still runs: recorded as running, and that very process alive.
     pub fn is_running(&self) -> bool {
-        self.state.status == Status::Running && self.state.pid.is_some_and(|pid| kill(Pid::from_raw(pid), None).is_ok())
+        self.state.status == Status::Running && self.state.process.is_some_and(|process| process.is_alive())
+    }
+
+    /// Whether it is recorded as running but its process is gone with nobody to record it:
+    /// the runtime that waited for it was killed, or the host rebooted.
+    pub fn ended_unrecorded(&self) -> bool {
+        self.state.status == Status::Running
+            && !self.is_running()
+            && !self.state.monitor.is_some_and(|monitor| monitor.is_alive())
     }
 }
 
 /// `rm [-f]`: removes a stopped container, or with `force` kills a running one first.
+///
+/// Its cgroup goes too, if a runtime that was killed left it behind.
 pub fn remove(store: &Store, reference: &str, force: bool) -> Result<()> {
     let container = find(store, reference)?;
     let name = &container.config.name;
@@ -219,12 +239,21 @@ pub fn remove(store: &Store, reference: &str, force: bool) -> Result<()> {
         if !force {
             bail!("cannot remove container {name}: it is running (stop it, or use rm -f)");
         }
-        let pid = Pid::from_raw(container.state.pid.unwrap_or_default());
-        sys::kill(pid, Signal::SIGKILL).ok();
+        if let Some(process) = container.state.process {
+            process.signal(Signal::SIGKILL)?;
+            process.wait_gone(Duration::from_secs(5));
+        }
+        // Give its runtime the moment it needs to record the end and remove the cgroup.
         let deadline = Instant::now() + Duration::from_secs(5);
-        while kill(pid, None).is_ok() && Instant::now() < deadline {
+        while find(store, &container.config.id)
+            .is_ok_and(|c| c.state.status == Status::Running && !c.ended_unrecorded())
+            && Instant::now() < deadline
+        {
             std::thread::sleep(Duration::from_millis(10));
         }
+    }
+    if let Some(cgroup) = Cgroup::existing(&container.config.id)? {
+        cgroup.remove().with_context(|| format!("remove the cgroup of container {name}"))?;
     }
     remove_tree(&container.dir).with_context(|| format!("remove container {name}"))
 }
@@ -261,10 +290,14 @@ mod tests {
         assert!(!container.dir.join("state.json").exists());
         assert_eq!(find(&store, "web").unwrap().state.status, Status::Created);
 
-        container.set_state(State { status: Status::Running, pid: Some(1), ..State::default() }).unwrap();
+        container.record_start(Pid::this()).unwrap();
         assert!(container.dir.join("state.json").is_file());
         let found = find(&store, "web").unwrap();
-        assert_eq!((found.state.status, found.state.pid), (Status::Running, Some(1)));
+        assert_eq!(
+            (found.state.status, found.state.process.map(|p| p.pid)),
+            (Status::Running, Some(Pid::this().as_raw()))
+        );
+        assert!(found.is_running());
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub mod init_layer;
 pub mod layer;
 pub mod oci;
 pub mod overlay;
+pub mod pid;
 pub mod pivot;
 pub mod proc;
 pub mod process;

@@ -16,4 +16,4 @@ mod process;
 
 pub use files::{chdir, chroot, lsetxattr, mkdir, mknod, rmdir, symlink, write_file};
 pub use mount::{describe_ms_flags, mount, pivot_root, umount2};
-pub use process::{kill, sethostname, setns, unshare};
+pub use process::{kill, pidfd_open, pidfd_send_signal, sethostname, setns, unshare};
