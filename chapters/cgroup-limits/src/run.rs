@@ -28,7 +28,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     let limits = args.limits.cgroup_limits(rootless)?;
     let id = ContainerId::random()?;
     args.cid.write(&id)?;
-    let isolation = args.isolation.isolation(rootless);
+    let isolation = args.isolation.isolation(rootless)?;
     let hostname = args.isolation.hostname_or(id.short());
     wait::block_signals()?;
     let ended = with_cgroup(&id, limits.as_ref(), |cgroup| {

@@ -5,7 +5,7 @@
 
 use std::ffi::OsString;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use clap::Args;
 use docker_cli::random::random_hex_id;
 
@@ -33,8 +33,8 @@ pub struct IsolationArgs {
     #[arg(long, value_parser = parse_hostname)]
     pub hostname: Option<String>,
 
-    /// Network: "none" (a new namespace with only lo, up) or "host" (share the host's).
-    #[arg(long, value_enum, default_value_t = NetMode::None)]
+    /// Network: "none" (a new namespace with only lo, up), "host" (share the host's), or "container:NAME" (chapter 4).
+    #[arg(long, value_name = "MODE", default_value = "none", value_parser = parse_net)]
     pub net: NetMode,
 
     /// Also create a user namespace mapping you to root inside (always on when not root).
@@ -43,18 +43,38 @@ pub struct IsolationArgs {
 }
 
 /// `--net`: which network namespace the container gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NetMode {
     /// A new network namespace with only the loopback device, up.
     None,
     /// The host's network namespace: no isolation of the network.
     Host,
+    /// The network namespace of another, running container: from chapter 4, which has containers to join.
+    Container(String),
+}
+
+fn parse_net(text: &str) -> Result<NetMode, String> {
+    match text {
+        "none" => Ok(NetMode::None),
+        "host" => Ok(NetMode::Host),
+        _ => match text.strip_prefix("container:") {
+            Some(other) if !other.is_empty() => Ok(NetMode::Container(other.to_owned())),
+            _ => Err(format!("invalid network mode {text:?}: use none, host or container:NAME")),
+        },
+    }
 }
 
 impl IsolationArgs {
     /// The namespaces these options ask for; `rootless` forces a user namespace.
-    pub fn isolation(&self, rootless: bool) -> Isolation {
-        Isolation { host_network: self.net == NetMode::Host, user_namespace: self.userns || rootless }
+    ///
+    /// `--net container:NAME` is refused: joining another container's
+    /// network namespace needs containers that outlive the command that
+    /// started them, which chapter 4 (`setns-exec`) brings.
+    pub fn isolation(&self, rootless: bool) -> Result<Isolation> {
+        if let NetMode::Container(other) = &self.net {
+            bail!("--net container:{other}: joining another container's network namespace comes in chapter 4 (setns-exec)");
+        }
+        Ok(Isolation { host_network: self.net == NetMode::Host, user_namespace: self.userns || rootless })
     }
 
     /// `--hostname`, or `default`.

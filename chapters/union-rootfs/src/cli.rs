@@ -3,9 +3,10 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 
 use union_rootfs::args::RunArgs;
+use union_rootfs::commands::StoreCommand;
 use union_rootfs::store::DEFAULT_ROOT;
 
 /// Chapter 3 of Rebox: run a command in a container with its own root filesystem, made from an image.
@@ -29,66 +30,8 @@ pub struct Cli {
 pub enum Command {
     /// Run a command in a new container, on the image's root filesystem.
     Run(Box<RunArgs>),
-    /// List containers.
-    Ps(PsArgs),
-    /// Remove containers.
-    Rm(RmArgs),
-    /// List images.
-    Images,
-    /// Manage images.
-    #[command(subcommand)]
-    Image(ImageCommand),
-}
-
-/// `union-rootfs ps [-a]`.
-#[derive(Debug, Clone, Args)]
-pub struct PsArgs {
-    /// Show all containers, not only running ones.
-    #[arg(short, long)]
-    pub all: bool,
-}
-
-/// `union-rootfs rm [-f] CONTAINER...`.
-#[derive(Debug, Clone, Args)]
-pub struct RmArgs {
-    /// Kill a running container first.
-    #[arg(short, long)]
-    pub force: bool,
-
-    /// Container names or ids (or unique id prefixes).
-    #[arg(required = true, value_name = "CONTAINER")]
-    pub containers: Vec<String>,
-}
-
-/// `union-rootfs image ...`.
-#[derive(Debug, Subcommand)]
-pub enum ImageCommand {
-    /// Load images from an OCI image layout (a directory or its .tar) or a `docker save` archive.
-    Load {
-        /// The layout directory or archive.
-        #[arg(value_name = "PATH")]
-        input: PathBuf,
-    },
-    /// Make a one-layer image from a root filesystem: a directory, a .tar or a .tar.gz.
-    Import {
-        /// Apply a Dockerfile instruction to the image: CMD, ENTRYPOINT, ENV or WORKDIR.
-        #[arg(short, long, value_name = "INSTRUCTION")]
-        change: Vec<String>,
-        /// The root filesystem.
-        #[arg(value_name = "SOURCE")]
-        source: PathBuf,
-        /// The image's name, NAME[:TAG].
-        #[arg(value_name = "NAME")]
-        name: String,
-    },
-    /// List images.
-    Ls,
-    /// Remove images (untag them; delete an image once it has no name and no container).
-    Rm {
-        /// Image names or ids.
-        #[arg(required = true, value_name = "IMAGE")]
-        images: Vec<String>,
-    },
+    #[command(flatten)]
+    Store(StoreCommand),
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ use crate::{mounts, wait};
 pub fn run(args: &RunArgs) -> Result<i32> {
     args.terminal.note_no_tty_yet("ns-isolation");
     // Without root, only a user namespace grants the rights to create the others.
-    let isolation = args.isolation.isolation(!Uid::effective().is_root());
+    let isolation = args.isolation.isolation(!Uid::effective().is_root())?;
     let hostname = args.isolation.hostname_or_random_id()?;
     wait::block_signals()?;
     let container = start(&isolation, || set_up_container(&isolation, &hostname, &args.command))?;

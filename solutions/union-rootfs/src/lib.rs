@@ -22,6 +22,7 @@
 pub mod args;
 pub mod bind;
 pub mod catalog;
+pub mod commands;
 pub mod containers;
 pub mod create;
 pub mod dev;

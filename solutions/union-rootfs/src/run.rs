@@ -46,10 +46,10 @@ pub fn run(store: &Store, args: &RunArgs) -> Result<i32> {
     args.terminal.note_no_tty_yet("union-rootfs");
     let rootless = !Uid::effective().is_root();
     let limits = args.limits.cgroup_limits(rootless)?;
+    let isolation = args.isolation.isolation(rootless)?;
     let id = ContainerId::random()?;
     args.cid.write(&id)?;
     let mut container = create(store, &id, args).inspect_err(|_| args.cid.remove())?;
-    let isolation = args.isolation.isolation(rootless);
     let rootfs = Rootfs::for_container(store, &container, &isolation, args.rootfs.rm, args.rootfs.no_pivot)?;
     wait::block_signals()?;
     let ended = with_cgroup(&id, limits.as_ref(), |cgroup| {
