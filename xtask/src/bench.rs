@@ -91,8 +91,8 @@ pub fn run() -> Result<()> {
 fn measure(release: &Path, work: &Path) -> Result<Vec<(String, f64)>> {
     let bin = |name: &str| release.join(name).display().to_string();
     let bundle = fixtures::runc_bundle(work)?;
+    crate::image::build(work)?;
     let layout = work.join("busybox");
-    crate::image::build(&layout)?;
     let store = work.join("store");
     let mut load = Command::new(release.join("union-rootfs-solution"));
     load.arg("--root").arg(&store).args(["image", "load"]).arg(&layout);

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use crate::chapters::{CHAPTERS, Chapter, Paths, workspace};
-use crate::process;
+use crate::{process, starters};
 
 /// Builds the book into `book/build`.
 pub fn build() -> Result<()> {
@@ -99,9 +99,12 @@ fn write_solutions(chapter: &Chapter, generated: &Path) -> Result<()> {
             }
             fs::write(&out, &region.code).with_context(|| format!("write {}", out.display()))?;
         }
-        let view = generated.join("starters").join(chapter.name).join(path.strip_prefix(&root)?);
+        let relative = path.strip_prefix(&root)?;
+        let view = generated.join("starters").join(chapter.name).join(relative);
         fs::create_dir_all(view.parent().unwrap())?;
-        fs::write(&view, starter_view(chapter, &text)).with_context(|| format!("write {}", view.display()))?;
+        // The file exactly as `sync-starters` writes it into the learner's starter.
+        let starter = starters::starter_source(chapter, relative, &text, 0, &mut Vec::new())?;
+        fs::write(&view, starter).with_context(|| format!("write {}", view.display()))?;
     }
     Ok(())
 }
@@ -155,39 +158,6 @@ fn dedent(lines: &[&str]) -> String {
     let indent = |line: &&str| line.len() - line.trim_start().len();
     let common = lines.iter().filter(|line| !line.trim().is_empty()).map(indent).min().unwrap_or(0);
     lines.iter().map(|line| format!("{}\n", line.get(common..).unwrap_or("").trim_end())).collect()
-}
-
-/// A solution file as the learner's starter has it: `ANCHOR` lines dropped, each region's code a `todo!()`.
-///
-/// The `todo!()` reads as `cargo xtask sync-starters` writes it, on one line.
-fn starter_view(chapter: &Chapter, text: &str) -> String {
-    let mut out = Vec::new();
-    let mut lines = text.lines();
-    while let Some(line) = lines.next() {
-        if is_anchor(line) {
-            continue;
-        }
-        out.push(line.to_owned());
-        let Some((step, hint)) = line.trim_start().strip_prefix("// EXERCISE(").and_then(|m| m.split_once("): "))
-        else {
-            continue;
-        };
-        for skipped in lines.by_ref() {
-            if skipped.trim() == "// END EXERCISE" {
-                break;
-            }
-        }
-        let indent = &line[..line.len() - line.trim_start().len()];
-        let position = chapter.step_number(step).map_or("?".to_owned(), |n| n.to_string());
-        let message = format!(
-            "{} step {position} of {} ({step}): {hint} — book: {}.html#{step}",
-            chapter.name,
-            chapter.steps.len(),
-            chapter.name
-        );
-        out.push(format!("{indent}todo!({message:?})"));
-    }
-    out.join("\n") + "\n"
 }
 
 /// What is missing for the steps of `chapter` on its page: a section, or the section's folded solution.
@@ -353,20 +323,6 @@ pub fn g() {
     fn a_region_without_its_end_is_refused() {
         let err = exercise_regions("fn f() {\n    // EXERCISE(one): x\n    1\n}\n").unwrap_err();
         assert!(err.to_string().contains("EXERCISE without END EXERCISE"), "{err}");
-    }
-
-    #[test]
-    fn the_starter_view_has_a_todo_where_each_region_was() {
-        let view = starter_view(&CHAPTER, SOURCE);
-        assert!(!view.contains("ANCHOR") && !view.contains("END EXERCISE") && !view.contains("let x"), "{view}");
-        assert!(
-            view.starts_with(
-                "pub fn f() -> u8 {\n    // EXERCISE(one): return one\n    \
-                 todo!(\"demo step 1 of 2 (one): return one — book: demo.html#one\")\n}\n"
-            ),
-            "{view}"
-        );
-        assert!(view.contains("        todo!(\"demo step 2 of 2 (two): nothing — book: demo.html#two\")\n}\n"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! `cargo xtask image [DIR]`: write the sample image, `busybox:latest`, as an OCI image layout.
+//! `cargo xtask image [DIR]`: write the sample images, `busybox:latest` and
+//! `helloworld:latest`, as OCI image layouts in `DIR/busybox` and `DIR/helloworld`.
 //!
-//! Chapter 3 on runs it: `union-rootfs image load DIR` loads it into a store.
+//! Chapter 3 on runs them: `union-rootfs image load DIR/busybox` loads one into a store.
 //! The image is built from the host's static busybox by
 //! `rebox_support::sample_image`, the same code the suites use, so the demo,
 //! the bench and the suites all run the same bytes.
@@ -8,26 +9,32 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use rebox_support::sample_image::{HOST_BUSYBOX, SAMPLE_IMAGE, build_sample_image};
+use rebox_support::sample_image::{
+    HELLOWORLD_IMAGE, HOST_BUSYBOX, SAMPLE_IMAGE, build_helloworld_image, build_sample_image,
+};
 
 use crate::{process, setup};
 
-/// Writes the sample image into `dir`, or into `target/sample-image/busybox`, and says how to load it.
+/// Writes the sample images into `dir`, or into `target/sample-image/`, and says how to load them.
 pub fn run(dir: Option<&str>) -> Result<()> {
     let dir = match dir {
         Some(dir) => PathBuf::from(dir),
-        None => process::target_dir()?.join("sample-image/busybox"),
+        None => process::target_dir()?.join("sample-image"),
     };
     build(&dir)?;
-    println!("wrote the sample image {SAMPLE_IMAGE} as an OCI image layout in {}", dir.display());
-    println!("load it into a store with: union-rootfs image load {}", dir.display());
+    println!("wrote the sample images {SAMPLE_IMAGE} and {HELLOWORLD_IMAGE} as OCI image layouts in {}", dir.display());
+    println!("load one into a store with: union-rootfs image load {}", dir.join("busybox").display());
     Ok(())
 }
 
-/// Writes the sample image into `dir`, installing busybox-static first if the host lacks it.
+/// Writes the sample images into `dir/busybox` and `dir/helloworld`, installing busybox-static first if the host lacks it.
 pub fn build(dir: &Path) -> Result<()> {
     if !Path::new(HOST_BUSYBOX).exists() {
         setup::run()?;
     }
-    build_sample_image(dir).with_context(|| format!("write the sample image {SAMPLE_IMAGE} into {}", dir.display()))
+    let busybox = dir.join("busybox");
+    build_sample_image(&busybox).with_context(|| format!("write {SAMPLE_IMAGE} into {}", busybox.display()))?;
+    let helloworld = dir.join("helloworld");
+    build_helloworld_image(&helloworld)
+        .with_context(|| format!("write {HELLOWORLD_IMAGE} into {}", helloworld.display()))
 }

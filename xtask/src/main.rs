@@ -31,7 +31,7 @@ learners
   check <chapter>        run a chapter's suite on your code: steps done, the next one and why
   reset <chapter> [--yes]  a fresh starter for a chapter (your code is kept in backups/)
   demo                   the end-to-end demo of every chapter (needs root)
-  image [DIR]            write the sample image, an OCI layout (default DIR: target/sample-image/busybox)
+  image [DIR]            write the sample images busybox and helloworld, OCI layouts (default DIR: target/sample-image)
 instructors
   grade                  one screen: every chapter's steps done and tests passing in this checkout
 maintainers

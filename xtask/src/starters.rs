@@ -116,7 +116,7 @@ fn starter_manifest(chapter: &Chapter, text: &str) -> String {
 }
 
 /// Replaces the exercise regions of one source file (but those of the first `solved` steps), and renames the solution crate.
-fn starter_source(
+pub fn starter_source(
     chapter: &Chapter,
     file: &Path,
     text: &str,

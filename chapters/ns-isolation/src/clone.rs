@@ -5,9 +5,9 @@
 //! from outside (write its uid map, put it in a cgroup). So the child first
 //! blocks on the *release* pipe. Once released it sets itself up and execs the
 //! command; if a step fails it writes an exit code and a message to the
-//! *report* pipe. The report pipe is close-on-exec, so a successful `execve`
-//! closes it and the parent reads end-of-file: no message means the command
-//! is running. See `man 2 clone`, `man 2 pipe`. Introduced in chapter 1.
+//! *report* pipe (`127<tab>exec "x": …`). The report pipe is close-on-exec,
+//! so a successful `execve` closes it and the parent reads end-of-file: no
+//! message means the command is running. See `man 2 clone`, `man 2 pipe`. Introduced in chapter 1.
 
 use std::convert::Infallible;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -98,9 +98,8 @@ fn run_child(pipes: ChildPipes, parent_ends: &[i32], setup: impl FnOnce() -> Res
         Err(panic) => anyhow::anyhow!("the container's setup panicked: {}", panic_text(&panic)),
     };
     let code = Failure::code_of(&failure);
-    let mut message = vec![code as u8];
-    message.extend_from_slice(format!("{failure:#}").as_bytes());
-    let _ = write(&pipes.report, &message);
+    // The report reads as it is traced: the exit code in digits, a tab, the message.
+    let _ = write(&pipes.report, format!("{code}\t{failure:#}").as_bytes());
     // `_exit`, not `exit`: the child must not run the parent's atexit handlers
     // or flush buffers that the parent will flush too (man 2 _exit).
     // SAFETY: `_exit` ends the process at once; it has no preconditions.
@@ -164,9 +163,11 @@ impl Child {
             }
             report.extend_from_slice(&buf[..n]);
         }
-        match report.split_first() {
-            None => Ok(()),
-            Some((code, message)) => Err(Failure::new(i32::from(*code), String::from_utf8_lossy(message)).into()),
+        if report.is_empty() {
+            return Ok(());
         }
+        let report = String::from_utf8_lossy(&report);
+        let (code, message) = report.split_once('\t').unwrap_or(("125", &report));
+        Err(Failure::new(code.parse().unwrap_or(crate::exit::RUNTIME_FAILED), message).into())
     }
 }

@@ -13,7 +13,7 @@
 //! See `man 7 pid_namespaces`, `man 2 wait4`, `man 3 sigwait`. Introduced in chapter 1.
 
 use anyhow::{Context, Result};
-use nix::sys::signal::{SigSet, Signal};
+use nix::sys::signal::{SigHandler, SigSet, Signal, signal};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 
@@ -35,11 +35,19 @@ pub fn block_signals() -> Result<()> {
         .context("block the signals to forward (sigprocmask SIG_BLOCK)")
 }
 
-/// Unblocks them again: the container's command must start with a clean mask.
+/// Unblocks them again, and gives SIGPIPE back its default action: the command must start as any program does.
+///
+/// Rust programs ignore SIGPIPE (so that a write to a closed pipe is an
+/// error, not death), and an ignored signal stays ignored across `execve`:
+/// without this, `yes | head -1` in the container would never end `yes`.
 pub fn unblock_signals() -> Result<()> {
     let result = watched().thread_unblock();
     trace::syscall(|| format!("rt_sigprocmask(SIG_UNBLOCK, {WATCHED_NAMES}, NULL)"), result)
-        .context("unblock signals before exec (sigprocmask SIG_UNBLOCK)")
+        .context("unblock signals before exec (sigprocmask SIG_UNBLOCK)")?;
+    // SAFETY: SIG_DFL installs no handler; nothing runs on the signal but the kernel's default action.
+    let result = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) }.map(drop);
+    trace::syscall(|| "rt_sigaction(SIGPIPE, {sa_handler=SIG_DFL}, NULL)".to_owned(), result)
+        .context("restore SIGPIPE's default action before exec (sigaction)")
 }
 
 /// The watched set as strace prints it.

@@ -15,6 +15,13 @@ pub fn rfc3339(unix: i64) -> String {
     format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs / 60 % 60, secs % 60)
 }
 
+/// `2018-09-10T08:59:43.123456789Z`: RFC 3339 with nanoseconds, as Docker's logs and `inspect` print times.
+pub fn rfc3339_nanos(time: SystemTime) -> String {
+    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let seconds = rfc3339(since.as_secs() as i64);
+    format!("{}.{:09}Z", seconds.trim_end_matches('Z'), since.subsec_nanos())
+}
+
 /// The Unix time of an RFC 3339 timestamp (fractions and offsets are read, offsets applied).
 pub fn parse_rfc3339(text: &str) -> Option<i64> {
     let num = |range: std::ops::Range<usize>| text.get(range)?.parse::<i64>().ok();
@@ -86,6 +93,8 @@ mod tests {
         assert_eq!(parse_rfc3339("2018-09-10T08:59:43Z"), Some(1_536_569_983));
         assert_eq!(parse_rfc3339("2018-09-10T10:59:43.123+02:00"), Some(1_536_569_983));
         assert_eq!(parse_rfc3339("yesterday"), None);
+        let time = UNIX_EPOCH + std::time::Duration::new(1_536_569_983, 5);
+        assert_eq!(rfc3339_nanos(time), "2018-09-10T08:59:43.000000005Z");
     }
 
     #[test]

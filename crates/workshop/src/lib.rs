@@ -67,6 +67,21 @@ pub const CHAPTERS: &[Chapter] = &[
             "mask-paths",
         ],
     },
+    Chapter {
+        name: "setns-exec",
+        steps: &[
+            "setns",
+            "json-log",
+            "detach",
+            "namespace-files",
+            "pid-namespace",
+            "join-order",
+            "stop",
+            "join-network",
+            "pty",
+            "port-relay",
+        ],
+    },
 ];
 
 impl Chapter {

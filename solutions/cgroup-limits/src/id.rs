@@ -23,6 +23,14 @@ impl ContainerId {
         Ok(Self(random_hex_id(32)?))
     }
 
+    /// The id of a container made earlier: 64 lowercase hex digits.
+    pub fn parse(text: &str) -> Result<Self> {
+        if text.len() != 64 || !docker_cli::random::is_lower_hex(text) {
+            bail!("{text:?} is no container id: 64 lowercase hex digits");
+        }
+        Ok(Self(text.to_owned()))
+    }
+
     /// The whole id.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -72,7 +72,9 @@ impl IsolationArgs {
     /// started them, which chapter 4 (`setns-exec`) brings.
     pub fn isolation(&self, rootless: bool) -> Result<Isolation> {
         if let NetMode::Container(other) = &self.net {
-            bail!("--net container:{other}: joining another container's network namespace comes in chapter 4 (setns-exec)");
+            bail!(
+                "--net container:{other}: joining another container's network namespace comes in chapter 4 (setns-exec)"
+            );
         }
         Ok(Isolation { host_network: self.net == NetMode::Host, user_namespace: self.userns || rootless })
     }

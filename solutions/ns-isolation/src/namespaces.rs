@@ -45,6 +45,22 @@ impl Namespace {
         // ANCHOR_END: clone_flag
     }
 
+    /// Every kind, in the order of `man 7 namespaces`.
+    pub const ALL: [Namespace; 7] = [
+        Namespace::Cgroup,
+        Namespace::Ipc,
+        Namespace::Net,
+        Namespace::Mount,
+        Namespace::Pid,
+        Namespace::User,
+        Namespace::Uts,
+    ];
+
+    /// The kind whose file under `/proc/<pid>/ns/` is called `name` (`net`, `mnt`, …).
+    pub fn from_proc_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.proc_name() == name)
+    }
+
     /// The file name under `/proc/<pid>/ns/` that holds this namespace.
     pub fn proc_name(self) -> &'static str {
         match self {

@@ -95,6 +95,12 @@ impl Returned for () {
     }
 }
 
+impl Returned for i32 {
+    fn returned(&self) -> String {
+        self.to_string()
+    }
+}
+
 impl Returned for usize {
     fn returned(&self) -> String {
         self.to_string()

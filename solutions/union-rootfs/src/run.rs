@@ -9,8 +9,8 @@
 //!
 //! Child: move itself into the cgroup → enter a cgroup namespace → make
 //! mounts private → mount the overlay → bind the init layer's files →
-//! mount `/dev` → pivot_root into it (or chroot, with `--no-pivot`) → mount
-//! `/proc` and `/sys` → mask Docker's paths → bring up `lo` → set the
+//! mount `/proc`, `/sys` and `/dev` in it → pivot_root into it (or chroot,
+//! with `--no-pivot`) → mask Docker's paths → bring up `lo` → set the
 //! hostname → enter the working directory and environment → exec.
 //!
 //! Every failure before the container's directory exists (unknown image, a

@@ -59,6 +59,10 @@ macro_rules! chapter {
 pub const STEP_MARKER: &str = "rebox step: ";
 
 /// A chapter's runtime binary, and a private state directory for it.
+///
+/// Dropped (the test ended, passed or failed), it removes with `rm -f`
+/// every container left in its store, so that no detached container, its
+/// monitor, its cgroup or its published port outlives the test.
 #[derive(Debug)]
 pub struct Chapter {
     name: &'static str,
@@ -176,5 +180,19 @@ impl Chapter {
             .output()
             .expect("start the chapter binary");
         Outcome::new(self.name, &args, output)
+    }
+}
+
+impl Drop for Chapter {
+    fn drop(&mut self) {
+        let Ok(entries) = std::fs::read_dir(self.root.path().join("containers")) else { return };
+        for entry in entries.flatten() {
+            let id = entry.file_name();
+            let _ = self
+                .command([OsStr::new("rm"), OsStr::new("-f"), &id])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
     }
 }

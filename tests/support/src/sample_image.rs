@@ -16,10 +16,14 @@
 //! ```
 //!
 //! `hello` prints the lesson's page: `<h3>Hello World!</h3><b>Hostname:</b> 4ddf4638572d<br/>`.
+//! From chapter 4 on, `helloworld:latest` serves that page over HTTP: the
+//! sample image, plus `/app/www/cgi-bin/index.cgi` (`examples/helloworld`),
+//! run by busybox's `httpd` on port 80, as the lesson's Flask app is.
 //! Every byte is deterministic (fixed mtimes, sorted entries, gzip without a
 //! timestamp), so the digests, and the image id, are the same on every
-//! machine with the same busybox. `cargo xtask image` writes it to a
-//! directory; the suites share one copy through [`sample_image`].
+//! machine with the same busybox. `cargo xtask image` writes both to a
+//! directory; the suites share one copy of each through [`sample_image`]
+//! and [`helloworld_image`].
 
 use std::fs;
 use std::io::Write;
@@ -39,6 +43,12 @@ use sha2::{Digest as _, Sha256};
 /// The name the sample image loads as.
 pub const SAMPLE_IMAGE: &str = "busybox:latest";
 
+/// The name the lesson's app loads as.
+pub const HELLOWORLD_IMAGE: &str = "helloworld:latest";
+
+/// The lesson's page, as a CGI script for busybox's `httpd`: `examples/helloworld/www/cgi-bin/index.cgi`.
+pub const HELLOWORLD_CGI: &str = include_str!("../../../examples/helloworld/www/cgi-bin/index.cgi");
+
 /// Where the static busybox comes from.
 pub const HOST_BUSYBOX: &str = "/bin/busybox";
 
@@ -57,64 +67,99 @@ const CREATED: &str = "2018-09-10T08:59:43Z";
 /// directory is named `busybox`, so `image load` names it `busybox:latest`.
 pub fn sample_image() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let busybox = fs::read(HOST_BUSYBOX).unwrap_or_else(|err| {
-            panic!("this test needs {HOST_BUSYBOX}: `sudo apt-get install busybox-static` ({err})")
-        });
-        let cache = std::env::temp_dir().join(format!("rebox-sample-image-{}", &sha256(&busybox)[7..19]));
-        let dir = cache.join("busybox");
-        if !dir.join("index.json").exists() {
-            fs::create_dir_all(&cache).expect("create the sample image cache");
-            let staging =
-                tempfile::Builder::new().prefix(".build-").tempdir_in(&cache).expect("create a build directory");
-            build_sample_image(&staging.path().join("busybox"))
-                .unwrap_or_else(|err| panic!("build the sample image: {err:#}"));
-            // Another test process may have won the race: its image is byte for byte the same.
-            fs::rename(staging.path().join("busybox"), &dir).ok();
-        }
-        dir
-    })
+    DIR.get_or_init(|| cached("busybox", build_sample_image))
+}
+
+/// The lesson's app's layout directory, `helloworld:latest`, built on first use like [`sample_image`].
+pub fn helloworld_image() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| cached("helloworld", build_helloworld_image))
+}
+
+/// The layout `name`, in a cache keyed by busybox's digest, built by `build` once for every test process.
+fn cached(name: &str, build: fn(&Path) -> Result<()>) -> PathBuf {
+    let busybox = fs::read(HOST_BUSYBOX)
+        .unwrap_or_else(|err| panic!("this test needs {HOST_BUSYBOX}: `sudo apt-get install busybox-static` ({err})"));
+    let key = format!("{}{}", &sha256(&busybox)[7..19], &sha256(HELLOWORLD_CGI.as_bytes())[7..11]);
+    let cache = std::env::temp_dir().join(format!("rebox-sample-image-{key}"));
+    let dir = cache.join(name);
+    if !dir.join("index.json").exists() {
+        fs::create_dir_all(&cache).expect("create the sample image cache");
+        let staging = tempfile::Builder::new().prefix(".build-").tempdir_in(&cache).expect("create a build directory");
+        build(&staging.path().join(name)).unwrap_or_else(|err| panic!("build the sample image {name}: {err:#}"));
+        // Another test process may have won the race: its image is byte for byte the same.
+        fs::rename(staging.path().join(name), &dir).ok();
+    }
+    dir
 }
 
 /// Writes the sample image as an OCI image layout into `dir` (created if needed).
 pub fn build_sample_image(dir: &Path) -> Result<()> {
     let busybox = fs::read(HOST_BUSYBOX)
         .with_context(|| format!("read {HOST_BUSYBOX}: install it with `sudo apt-get install busybox-static`"))?;
-    let applets = applets()?;
+    let layers = [base_layer(&busybox, &applets()?)?, app_layer()?, whiteout_layer()?];
+    write_layout(dir, SAMPLE_IMAGE, &layers, &BUSYBOX_HISTORY, &["./hello"])
+}
+
+/// Writes the lesson's app, `helloworld:latest`, as an OCI image layout into `dir`.
+///
+/// It is the sample image with one more layer, `/app/www/cgi-bin/index.cgi`
+/// (from `examples/helloworld`), served on port 80 by busybox's `httpd`:
+/// the lesson's page, for `curl localhost:4000` through `-p 4000:80`.
+pub fn build_helloworld_image(dir: &Path) -> Result<()> {
+    let busybox = fs::read(HOST_BUSYBOX)
+        .with_context(|| format!("read {HOST_BUSYBOX}: install it with `sudo apt-get install busybox-static`"))?;
+    let layers = [base_layer(&busybox, &applets()?)?, app_layer()?, whiteout_layer()?, www_layer()?];
+    let history: Vec<(&str, bool)> =
+        BUSYBOX_HISTORY[..BUSYBOX_HISTORY.len() - 1].iter().copied().chain(HELLOWORLD_HISTORY).collect();
+    write_layout(dir, HELLOWORLD_IMAGE, &layers, &history, &HELLOWORLD_CMD)
+}
+
+/// The sample image's history: what each step of its Dockerfile did, and whether it made an empty layer.
+const BUSYBOX_HISTORY: [(&str, bool); 7] = [
+    ("/bin/sh -c #(nop) ADD rootfs / # busybox, its applets, /etc/passwd, /etc/group, /etc/motd", false),
+    ("/bin/sh -c #(nop) WORKDIR /app", true),
+    ("/bin/sh -c #(nop) COPY hello /app/", false),
+    ("/bin/sh -c rm /etc/motd", false),
+    ("/bin/sh -c #(nop) EXPOSE 80", true),
+    ("/bin/sh -c #(nop) ENV NAME=World", true),
+    ("/bin/sh -c #(nop) CMD [\"./hello\"]", true),
+];
+
+/// What `helloworld` adds, FROM the sample image.
+const HELLOWORLD_HISTORY: [(&str, bool); 2] = [
+    ("/bin/sh -c #(nop) ADD www /app/www # the page, a CGI script", false),
+    ("/bin/sh -c #(nop) CMD [\"httpd\", \"-f\", \"-v\", \"-p\", \"80\", \"-h\", \"/app/www\"]", true),
+];
+
+/// `helloworld`'s command: busybox's web server, in the foreground, logging requests, on port 80.
+const HELLOWORLD_CMD: [&str; 7] = ["httpd", "-f", "-v", "-p", "80", "-h", "/app/www"];
+
+/// Writes an OCI image layout of one image, `name`, with `layers` (bottom first), `history` and `cmd`.
+fn write_layout(dir: &Path, name: &str, layers: &[Vec<u8>], history: &[(&str, bool)], cmd: &[&str]) -> Result<()> {
     let blobs = dir.join("blobs/sha256");
     fs::create_dir_all(&blobs).with_context(|| format!("create {}", blobs.display()))?;
-
-    let layers = [base_layer(&busybox, &applets)?, app_layer()?, whiteout_layer()?];
     let mut descriptors = Vec::new();
     let mut diff_ids = Vec::new();
-    for tar in &layers {
+    for tar in layers {
         diff_ids.push(sha256(tar));
         let gz = gzip(tar)?;
         descriptors.push(write_blob(&blobs, MediaType::ImageLayerGzip, &gz)?);
     }
-
-    let history = [
-        ("/bin/sh -c #(nop) ADD rootfs / # busybox, its applets, /etc/passwd, /etc/group, /etc/motd", false),
-        ("/bin/sh -c #(nop) WORKDIR /app", true),
-        ("/bin/sh -c #(nop) COPY hello /app/", false),
-        ("/bin/sh -c rm /etc/motd", false),
-        ("/bin/sh -c #(nop) EXPOSE 80", true),
-        ("/bin/sh -c #(nop) ENV NAME=World", true),
-        ("/bin/sh -c #(nop) CMD [\"./hello\"]", true),
-    ]
-    .into_iter()
-    .map(|(created_by, empty)| {
-        let entry = HistoryBuilder::default().created(CREATED).created_by(created_by);
-        if empty { entry.empty_layer(true).build() } else { entry.build() }
-    })
-    .collect::<Result<Vec<_>, _>>()?;
+    let history = history
+        .iter()
+        .map(|(created_by, empty)| {
+            let entry = HistoryBuilder::default().created(CREATED).created_by(*created_by);
+            if *empty { entry.empty_layer(true).build() } else { entry.build() }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let config = ConfigBuilder::default()
         .env(vec![
             "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_owned(),
             "NAME=World".to_owned(),
         ])
         .working_dir("/app")
-        .cmd(vec!["./hello".to_owned()])
+        .cmd(cmd.iter().map(|word| (*word).to_owned()).collect::<Vec<_>>())
         .exposed_ports(vec!["80/tcp".to_owned()])
         .build()?;
     let image = ImageConfigurationBuilder::default()
@@ -134,10 +179,11 @@ pub fn build_sample_image(dir: &Path) -> Result<()> {
         .layers(descriptors)
         .build()?;
     let mut manifest_desc = write_blob(&blobs, MediaType::ImageManifest, manifest.to_string()?.as_bytes())?;
+    let tag = name.rsplit_once(':').map_or("latest", |(_, tag)| tag);
     manifest_desc.set_annotations(Some(
         [
-            ("io.containerd.image.name".to_owned(), SAMPLE_IMAGE.to_owned()),
-            ("org.opencontainers.image.ref.name".to_owned(), "latest".to_owned()),
+            ("io.containerd.image.name".to_owned(), name.to_owned()),
+            ("org.opencontainers.image.ref.name".to_owned(), tag.to_owned()),
         ]
         .into_iter()
         .collect(),
@@ -238,6 +284,15 @@ fn app_layer() -> Result<Vec<u8>> {
     let mut layer = Layer::new();
     layer.dir("app/", 0o755)?;
     layer.file("app/hello", 0o755, HELLO_SCRIPT.as_bytes())?;
+    layer.finish()
+}
+
+fn www_layer() -> Result<Vec<u8>> {
+    let mut layer = Layer::new();
+    layer.dir("app/", 0o755)?;
+    layer.dir("app/www/", 0o755)?;
+    layer.dir("app/www/cgi-bin/", 0o755)?;
+    layer.file("app/www/cgi-bin/index.cgi", 0o755, HELLOWORLD_CGI.as_bytes())?;
     layer.finish()
 }
 

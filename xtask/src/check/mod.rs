@@ -69,13 +69,21 @@ pub fn report(chapter: &Chapter, results: &[TestResult]) -> String {
     if let Some(module) = unit_test_module(chapter, id) {
         out.push_str(&format!("  its unit tests: sudo -E cargo test -p {} --lib {module}\n", chapter.name));
     }
-    let blocking =
-        results.iter().filter(|test| !test.passed && (test.step == Some(number) || test.todo == Some(number)));
-    for test in blocking {
-        out.push_str(&format!("  ✗ {}\n{}\n", test.name, indent(&test.reason)));
+    // The step's own tests, in full; a `todo!()` failure needs only its one line.
+    for test in results.iter().filter(|test| !test.passed && test.step == Some(number)) {
+        let reason = match test.todo == Some(number) {
+            true => test.reason.lines().find(|line| line.contains("not yet implemented")).unwrap_or(&test.reason),
+            false => &test.reason,
+        };
+        out.push_str(&format!("  ✗ {}\n{}\n", test.name, indent(reason.trim())));
     }
-    let later = results.iter().filter(|test| !test.passed && test.step.is_some_and(|step| step > number));
-    let waiting = later.filter(|test| test.todo != Some(number)).count();
+    let later: Vec<&TestResult> =
+        results.iter().filter(|test| !test.passed && test.step.is_some_and(|step| step > number)).collect();
+    let stopped_here = later.iter().filter(|test| test.todo == Some(number)).count();
+    if stopped_here > 0 {
+        out.push_str(&format!("  {stopped_here} test(s) of later steps stop at this step's todo!() too\n"));
+    }
+    let waiting = later.len() - stopped_here;
     if waiting > 0 {
         out.push_str(&format!("  {waiting} more test(s) belong to later steps\n"));
     }
@@ -86,16 +94,14 @@ fn indent(text: &str) -> String {
     text.lines().map(|line| format!("      {line}")).collect::<Vec<_>>().join("\n")
 }
 
-/// The built page of the book for a step; builds the book first if it is missing.
+/// The built page of the book for a step; builds the book first if it is missing, else names its source.
 fn book_page(chapter: &Chapter, step: &str) -> PathBuf {
     let build = workspace().join("book/build");
     if !build.join("index.html").exists() {
         eprintln!("building the book once, to point at its pages (cargo xtask book)");
         if let Err(err) = book::build() {
-            eprintln!(
-                "xtask: the book could not be built ({err:#}); the page's source is book/src/{}.md",
-                chapter.name
-            );
+            eprintln!("xtask: the book could not be built: {err:#}");
+            return PathBuf::from(format!("book/src/{}.md (section {{#{step}}})", chapter.name));
         }
     }
     PathBuf::from(format!("{}#{step}", build.join(format!("{}.html", chapter.name)).display()))
@@ -185,7 +191,10 @@ mod tests {
         assert_eq!(steps_done(&CHAPTER, &results), [true, false, false]);
         let report = report(&CHAPTER, &results);
         assert!(report.starts_with("demo: 1 of 3 tests pass\n✓ step 1 (one)\nnext: step 2 of 3 (two)\n"), "{report}");
-        assert!(report.contains("  ✗ b\n      why\n  ✗ c\n"), "{report}");
+        assert!(
+            report.contains("  ✗ b\n      why\n  1 test(s) of later steps stop at this step's todo!() too\n"),
+            "{report}"
+        );
     }
 
     #[test]

@@ -65,10 +65,10 @@ pub const DEMO: Chapter = Chapter {
     ],
 };
 
-/// Writes the sample image into `dir/busybox`, and names an empty store, `dir/root`.
+/// Writes the sample images into `dir/busybox` and `dir/helloworld`, and names an empty store, `dir/root`.
 fn prepare(dir: &Path) -> Result<Vars> {
+    crate::image::build(dir)?;
     let image = dir.join("busybox");
-    crate::image::build(&image)?;
     Ok(vec![("WORK", dir.to_path_buf()), ("IMAGE", image), ("REBOX_ROOT", dir.join("root"))])
 }
 

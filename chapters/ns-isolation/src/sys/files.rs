@@ -4,6 +4,7 @@
 
 use std::ffi::CString;
 use std::fs;
+use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
@@ -13,6 +14,12 @@ use nix::errno::Errno;
 use nix::sys::stat::{Mode, SFlag, major, minor};
 
 use crate::trace::{self, quote};
+
+/// `open(2)` for reading, close-on-exec: `open("/proc/42/ns/net", O_RDONLY|O_CLOEXEC) = 3`.
+pub fn open_read(path: &Path) -> std::io::Result<OwnedFd> {
+    let result = fs::File::open(path).map(OwnedFd::from);
+    trace::io(|| format!("open({}, O_RDONLY|O_CLOEXEC)", quote(path.display())), result)
+}
 
 /// `chdir(2)`.
 pub fn chdir(path: &Path) -> nix::Result<()> {

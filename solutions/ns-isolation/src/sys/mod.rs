@@ -13,7 +13,11 @@
 mod files;
 mod mount;
 mod process;
+mod terminal;
 
-pub use files::{chdir, chroot, lsetxattr, mkdir, mknod, rmdir, symlink, write_file};
+pub use files::{chdir, chroot, lsetxattr, mkdir, mknod, open_read, rmdir, symlink, write_file};
 pub use mount::{describe_ms_flags, mount, pivot_root, umount2};
 pub use process::{kill, pidfd_open, pidfd_send_signal, sethostname, setns, unshare};
+pub use terminal::{
+    dup2_onto, dup2_stdio, open_pty_master, open_pty_slave, receive_fd, send_fd, set_controlling_terminal, setsid,
+};

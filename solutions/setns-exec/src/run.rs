@@ -1,0 +1,124 @@
+//! The container's lifecycle as of chapter 4: chapter 3's, with a monitor that outlives the command line.
+//!
+//! `run`: check the options (limits, network, ports: a host port in use
+//! refuses the run before anything exists) → create the container (chapter
+//! 3) and write its `hostconfig.json` → in the foreground, be its monitor;
+//! with `-d`, fork a monitor (`daemon.rs`), print the id once it reports
+//! the command exec'd, and exit. `start` runs a stopped container again
+//! through the same monitor.
+//!
+//! The monitor: chapter 3's lifecycle, plus: the child first joins another
+//! container's network namespace (`--net container:`), and last puts its
+//! standard streams in place (the log pipes, or its terminal); the parent
+//! copies the container's output into its log (and to the terminal, in the
+//! foreground), records it running, serves its published ports, and after
+//! it ends records how, removes its cgroup, and honours `--rm`.
+
+use std::convert::Infallible;
+
+use anyhow::Result;
+
+use cgroup_limits::id::ContainerId;
+use cgroup_limits::lifecycle::with_cgroup;
+use ns_isolation::lifecycle::start as clone_and_release;
+use ns_isolation::wait;
+use union_rootfs::containers::{self, Container};
+use union_rootfs::create::create;
+use union_rootfs::rootfs::Rootfs;
+use union_rootfs::run::{Setup, set_up_root, start_process};
+use union_rootfs::store::Store;
+
+use crate::args::RunArgs;
+use crate::daemon::{self, Ready};
+use crate::hostconfig::HostConfig;
+use crate::log::Log;
+use crate::network::Network;
+use crate::ports::{self, Listeners};
+use crate::stdio::Stdio;
+use crate::stop::running_process;
+
+// ANCHOR: run
+/// `run`: creates the container, then runs it in the foreground, or detached (`-d`), printing its id.
+pub fn run(store: &Store, args: &RunArgs) -> Result<i32> {
+    let hostconfig = HostConfig::from_args(args)?;
+    hostconfig.limits()?;
+    let network = Network::resolve(store, &hostconfig.net_mode(), hostconfig.userns)?;
+    let listeners = ports::bind(&hostconfig.port_bindings)?;
+    let id = ContainerId::random()?;
+    args.base.cid.write(&id)?;
+    let container = create(store, &id, &args.base).inspect_err(|_| args.base.cid.remove())?;
+    hostconfig.save(&container)?;
+    if !args.detach {
+        return monitor(store, container, &hostconfig, network, listeners, None);
+    }
+    daemon::spawn_detached(|ready| monitor(store, container, &hostconfig, network, listeners, Some(ready)))?;
+    println!("{}", id.as_str());
+    Ok(0)
+}
+// ANCHOR_END: run
+
+/// `start`: runs a stopped container again, detached, on its kept read-write layer.
+pub fn start(store: &Store, reference: &str) -> Result<()> {
+    let container = containers::find(store, reference)?;
+    if running_process(&container).is_some() {
+        return Ok(());
+    }
+    let hostconfig = HostConfig::load(&container)?;
+    let network = Network::resolve(store, &hostconfig.net_mode(), hostconfig.userns)?;
+    let listeners = ports::bind(&hostconfig.port_bindings)?;
+    daemon::spawn_detached(|ready| monitor(store, container, &hostconfig, network, listeners, Some(ready)))
+}
+
+// ANCHOR: monitor
+/// The container's parent, from its clone to its end; `ready` hears when it is exec'd, if detached.
+pub fn monitor(
+    store: &Store,
+    mut container: Container,
+    hostconfig: &HostConfig,
+    network: Network,
+    listeners: Listeners,
+    mut ready: Option<&mut Ready>,
+) -> Result<i32> {
+    let id = ContainerId::parse(&container.config.id)?;
+    let isolation = network.isolation(hostconfig.userns);
+    let rootfs = Rootfs::for_container(store, &container, &isolation, hostconfig.auto_remove, hostconfig.no_pivot)?;
+    let foreground = ready.is_none();
+    let stdio = Stdio::for_container(hostconfig.tty, hostconfig.interactive, foreground)?;
+    let log = Log::open(&container.dir)?;
+    let config = container.config.clone();
+    wait::block_signals()?;
+    let ended = with_cgroup(&id, hostconfig.limits()?.as_ref(), |cgroup| {
+        let setup = Setup { cgroup, isolation: &isolation, rootfs: &rootfs, config: &config };
+        let started = clone_and_release(&isolation, || set_up_container(&network, &setup, &stdio))?;
+        let output = stdio.connect(Some(log), foreground)?;
+        if let Err(err) = started.wait_for_exec() {
+            let _ = started.wait();
+            output.finish();
+            return Err(err);
+        }
+        container.record_start(started.pid())?;
+        let serving = listeners.serve(started.pid())?;
+        if let Some(ready) = ready.as_mut() {
+            ready.started();
+        }
+        let status = started.wait();
+        serving.stop();
+        output.finish();
+        status
+    });
+    if let (Err(err), Some(ready)) = (&ended, ready) {
+        ready.failed(err);
+    }
+    container.record_end(ended, hostconfig.auto_remove)
+}
+// ANCHOR_END: monitor
+
+// ANCHOR: set_up_container
+/// The child's side: chapter 3's, between another container's network and the container's own streams.
+pub fn set_up_container(network: &Network, setup: &Setup, stdio: &Stdio) -> Result<Infallible> {
+    network.join()?;
+    set_up_root(setup)?;
+    stdio.attach()?;
+    start_process(setup)
+}
+// ANCHOR_END: set_up_container
