@@ -44,7 +44,7 @@ pub fn run_suite(chapter: &Chapter, package: &str) -> Result<SuiteReport> {
 }
 
 /// Reads libtest's output: `test name ... ok|FAILED` lines and `---- name stdout ----` sections.
-fn parse(chapter: &Chapter, stdout: &str) -> SuiteReport {
+pub(crate) fn parse(chapter: &Chapter, stdout: &str) -> SuiteReport {
     let mut passed = Vec::new();
     let mut failed_names = BTreeSet::new();
     for line in stdout.lines() {
@@ -66,7 +66,8 @@ fn parse(chapter: &Chapter, stdout: &str) -> SuiteReport {
     SuiteReport { passed, failed }
 }
 
-fn section<'a>(stdout: &'a str, test: &str) -> Option<&'a str> {
+/// The failure section libtest prints for `test`, from its `---- <test> stdout ----` line on.
+pub(crate) fn section<'a>(stdout: &'a str, test: &str) -> Option<&'a str> {
     let start = stdout.find(&format!("---- {test} stdout ----"))?;
     let rest = &stdout[start + 5..];
     let end = rest.find("\n---- ").or_else(|| rest.find("\nfailures:")).unwrap_or(rest.len());

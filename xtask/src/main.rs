@@ -1,7 +1,7 @@
 //! `cargo xtask <command>`: the workshop's own tools.
 //!
-//! Learners use `doctor`, `check`, `reset`, `demo`; instructors `grade`;
-//! maintainers `sync-starters`, `test` (what CI runs), `book`, `bench`.
+//! Learners use `doctor`, `check`, `reset`, `demo`, `vm`; instructors `grade`;
+//! maintainers `sync-starters`, `test` (what CI runs), `book`, `bench`, `vm --record`.
 
 #![forbid(unsafe_code)]
 
@@ -16,6 +16,7 @@ mod process;
 mod setup;
 mod starters;
 mod test;
+mod vm;
 
 use anyhow::{Result, bail};
 
@@ -28,6 +29,9 @@ learners
   reset <chapter>        a fresh starter for a chapter (your code is backed up first)
   demo                   the end-to-end demo of every chapter (needs root)
   image [DIR]            write the sample image, an OCI layout (default DIR: target/sample-image/busybox)
+  vm [--chapter C] [--starter]
+                         the suites in a VM with Debian's kernel and only cgroup v2, no root needed
+                         (`cargo xtask vm --help`: recording snapshots, running a command)
 instructors
   grade                  one screen: every chapter's progress in this checkout
 maintainers
@@ -62,6 +66,7 @@ fn run() -> Result<()> {
         ["image"] => image::run(None),
         ["image", dir] => image::run(Some(dir)),
         ["bench"] => bench::run(),
+        ["vm", options @ ..] => vm::run(options),
         [] | ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             Ok(())
