@@ -1,10 +1,11 @@
 //! `cargo xtask vm`: the chapters' suites on pure cgroup v2, in a VM with a distribution's kernel.
 //!
-//! Builds the suites, fetches a pinned Debian kernel (`vm/kernel.rs`), writes
-//! an initramfs holding everything the suites need (`vm/initramfs.rs`, as a
-//! cpio archive from `vm/cpio.rs`), boots it under QEMU with only cgroup2
-//! mounted (`vm/qemu.rs`), and shows each test's result as the VM reports
-//! it (`vm/report.rs`). Needs no root: nothing is installed or mounted on
+//! Builds the suites, fetches a pinned Debian kernel (`vm/kernel.rs`, and
+//! `vm/pvh.rs` uncompresses it, to boot faster), writes an initramfs holding
+//! everything the suites need (`vm/initramfs.rs`, as a cpio archive from
+//! `vm/cpio.rs`), boots it under QEMU with only cgroup2 mounted
+//! (`vm/qemu.rs`), and shows each test's result as the VM reports it
+//! (`vm/report.rs`). Needs no root: nothing is installed or mounted on
 //! the host. Everything lives under `target/vm/`: the kernel's cache, and
 //! one work directory per run (`--keep` keeps it).
 //!
@@ -18,6 +19,7 @@ mod initramfs;
 mod kernel;
 mod ldd;
 mod options;
+mod pvh;
 mod qemu;
 mod report;
 
@@ -75,7 +77,8 @@ pub fn run(args: &[&str]) -> Result<()> {
         size_mb(&initrd)
     );
 
-    let boot = qemu::Boot { kernel: &kernel.image(), initrd: &initrd, work: work.path(), timeout: options.timeout() };
+    let bootable = pvh::bootable(&kernel.image(), &kernel.config())?;
+    let boot = qemu::Boot { kernel: &bootable, initrd: &initrd, work: work.path(), timeout: options.timeout() };
     let mut progress = Progress::new();
     let ran = qemu::run(&boot, |report| progress.update(report));
     let outcome = ran.and_then(|()| conclude(&options, &progress, &workspace));

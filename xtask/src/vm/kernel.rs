@@ -109,6 +109,11 @@ impl Kernel {
         self.root.join("boot").join(format!("vmlinuz-{}", self.release))
     }
 
+    /// The configuration the kernel was built with (`CONFIG_PVH=y`...).
+    pub fn config(&self) -> PathBuf {
+        self.root.join("boot").join(format!("config-{}", self.release))
+    }
+
     /// The `.ko` files of [`MODULES`] and their dependencies, each after what it depends on.
     pub fn modules(&self) -> Result<Vec<PathBuf>> {
         let dir = self.root.join("lib/modules").join(&self.release);

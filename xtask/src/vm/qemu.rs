@@ -29,7 +29,7 @@ const CMDLINE: &str = "console=ttyS0 quiet loglevel=1 panic=-1 rdinit=/init \
 /// One boot.
 #[derive(Debug)]
 pub struct Boot<'a> {
-    /// The kernel image (bzImage).
+    /// The kernel: an ELF `vmlinux` (started through PVH) or a bzImage.
     pub kernel: &'a Path,
     pub initrd: &'a Path,
     /// Where the console log and the report go.
