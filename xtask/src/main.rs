@@ -36,7 +36,7 @@ instructors
   grade                  one screen: every chapter's progress in this checkout
 maintainers
   setup                  install what a fresh machine lacks (Debian packages, mdBook)
-  test                   everything CI runs: fmt, clippy, starters, suites, book
+  test                   everything CI runs: fmt, clippy, starters, suites, book, the suites in the VM
   sync-starters [--check]  write chapters/ from solutions/ (or check they match)
   book                   build the book (generated output, include check)
   bench                  compare the runtimes with unshare and runc (needs root)
