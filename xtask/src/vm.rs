@@ -27,7 +27,7 @@ use std::fs;
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, bail, ensure};
 
 use crate::{image, process, setup};
 use options::Options;
@@ -40,6 +40,11 @@ pub fn run(args: &[&str]) -> Result<()> {
         return Ok(());
     }
     let options = Options::parse(args)?;
+    ensure!(
+        std::env::consts::ARCH == "x86_64",
+        "the VM is an x86-64 PC, which cannot run what cargo builds on this {} machine",
+        std::env::consts::ARCH
+    );
     let started = Instant::now();
     if ["qemu-system-x86_64", "objcopy", "dpkg-deb", "apt-get"].iter().any(|program| !process::found(program)) {
         setup::run()?;
