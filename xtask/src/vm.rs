@@ -7,7 +7,8 @@
 //! (`vm/qemu.rs`), and shows each test's result as the VM reports it
 //! (`vm/report.rs`). Needs no root: nothing is installed or mounted on
 //! the host. Everything lives under `target/vm/`: the kernel's cache, and
-//! one work directory per run (`--keep` keeps it).
+//! one work directory per run (`--keep` keeps it, as does a VM that does
+//! not finish).
 //!
 //! `--record` runs the suites with `INSTA_UPDATE=always` and writes the
 //! snapshots they wrote back into `tests/`, for a maintainer to review;
@@ -86,8 +87,10 @@ pub fn run(args: &[&str]) -> Result<()> {
     let boot = qemu::Boot { kernel: &bootable, initrd: &initrd, work: work.path(), timeout: options.timeout() };
     let mut progress = Progress::new();
     let ran = qemu::run(&boot, |report| progress.update(report));
+    // A VM that did not finish is kept, so that its console log can be read.
+    let finished = ran.is_ok() && progress.done;
     let outcome = ran.and_then(|()| conclude(&options, &progress, &workspace));
-    if options.keep {
+    if options.keep || !finished {
         let kept = work.keep();
         eprintln!("vm: kept the VM's work directory (initramfs, console.log, report): {}", kept.display());
     }

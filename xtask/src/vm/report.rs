@@ -100,7 +100,7 @@ impl Progress {
             let number = |i: usize| words.get(i).and_then(|w| w.parse::<f64>().ok()).unwrap_or(0.0);
             number(1) - number(0)
         };
-        let status = |word: Option<&String>| word.and_then(|w| w.parse::<i32>().ok()).unwrap_or(-1);
+        let status = |word: &str| word.parse::<i32>().unwrap_or(-1);
         match (record.kind.as_str(), record.words.as_slice()) {
             ("boot", [init, stage2]) => {
                 let init: f64 = init.parse().unwrap_or(0.0);
@@ -113,13 +113,13 @@ impl Progress {
             }
             ("suite", [chapter, code, times @ ..]) => {
                 let output = String::from_utf8_lossy(&record.body);
-                let result = show_suite(chapter, status(Some(code)), seconds(times), &output)?;
+                let result = show_suite(chapter, status(code), seconds(times), &output)?;
                 self.suites.push(result);
             }
             ("command", [code, times @ ..]) => {
                 std::io::stdout().write_all(&record.body).context("write the command's output")?;
                 eprintln!("vm: the command exited with {code} after {:.1} s", seconds(times));
-                self.command = Some(status(Some(code)));
+                self.command = Some(status(code));
             }
             ("snapshot", [path]) => self.snapshots.push((path.clone(), record.body)),
             ("done", []) => self.done = true,
