@@ -14,6 +14,7 @@
 //! snapshots they wrote back into `tests/`, for a maintainer to review;
 //! `--shell-command` runs one command in the VM instead of the suites.
 
+mod apt;
 mod build;
 mod cpio;
 mod initramfs;
@@ -77,11 +78,7 @@ pub fn run(args: &[&str]) -> Result<()> {
     };
     let initrd = work.path().join("initramfs.cpio");
     initramfs::write(&contents, &initrd)?;
-    eprintln!(
-        "vm: booting Debian's {} with only cgroup v2 ({} MB of initramfs)",
-        kernel::KERNEL.name,
-        size_mb(&initrd)
-    );
+    eprintln!("vm: booting Debian's {} with only cgroup v2 ({} MB of initramfs)", kernel.package, size_mb(&initrd));
 
     let bootable = pvh::bootable(&kernel.image(), &kernel.config())?;
     let boot = qemu::Boot { kernel: &bootable, initrd: &initrd, work: work.path(), timeout: options.timeout() };

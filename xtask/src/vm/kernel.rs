@@ -1,11 +1,12 @@
 //! The kernel the VM boots: a Debian distribution kernel, fetched as a `.deb`
 //! and unpacked under `target/vm/kernel/`, never installed on the host.
 //!
-//! `apt-get download` fetches the package (no root needed), `dpkg-deb -x`
-//! unpacks it; both are cached, so a second run downloads nothing. The VM
-//! boots `/boot/vmlinuz-*` from it and loads the few modules the suites need
-//! (`overlay`, and `veth` when the kernel has it), with the modules they
-//! depend on, which each `.ko` names in its `depends=` field (`man 8 modinfo`).
+//! `apt-get download` fetches the package (`vm/apt.rs`, no root needed),
+//! `dpkg-deb -x` unpacks it; both are cached, so a second run downloads
+//! nothing. The VM boots its `/boot/vmlinuz-*` (uncompressed by
+//! `vm/pvh.rs`) and loads the few modules the suites need (`overlay`, and
+//! `veth` when the kernel has it), with the modules they depend on, which
+//! each `.ko` names in its `depends=` field (`man 8 modinfo`).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+use super::apt::{self, DebianPackage};
 use crate::process;
 
 /// The Debian kernel package the VM boots, at an exact version.
@@ -22,23 +24,17 @@ use crate::process;
 /// package (`linux-image-6.1.0-NN-amd64`) and `apt-cache policy <package>`
 /// its version; change both here, and run `cargo xtask vm` (the old cache
 /// under `target/vm/kernel/` can go). Security updates replace the package
-/// in the archive, so an old pin eventually stops downloading: bump it then.
+/// in the archive, so an old pin eventually stops downloading; the VM then
+/// boots the current one and warns (see [`fetch`]): bump the pin then.
 /// Bookworm's modules are plain `.ko` files, which busybox `insmod` loads;
 /// a kernel whose modules are compressed (`.ko.xz`) would need them unpacked.
-pub const KERNEL: DebianPackage = DebianPackage { name: "linux-image-6.1.0-57-amd64", version: "6.1.192-3" };
+pub const KERNEL: DebianPackage<'static> = DebianPackage { name: "linux-image-6.1.0-57-amd64", version: "6.1.192-3" };
 
 /// The modules the suites need, loaded in this order (each after its dependencies).
 pub const MODULES: [Module; 2] = [
     Module { name: "overlay", required: true }, // chapter 3's root filesystem
     Module { name: "veth", required: false },   // the network chapters' veth pairs
 ];
-
-/// A Debian package at one version.
-#[derive(Debug, Clone, Copy)]
-pub struct DebianPackage {
-    pub name: &'static str,
-    pub version: &'static str,
-}
 
 /// A kernel module the VM loads.
 #[derive(Debug, Clone, Copy)]
@@ -53,54 +49,43 @@ pub struct Module {
 pub struct Kernel {
     root: PathBuf,
     release: String,
+    /// The Debian package it came from.
+    pub package: String,
 }
 
 /// Downloads (once) and unpacks (once) [`KERNEL`] under `cache`.
+///
+/// If the archive no longer has it, the kernel `linux-image-amd64` depends
+/// on today is used instead, with a warning to bump the pin: the VM still
+/// runs, and the pin says which kernel the snapshots were recorded on.
 pub fn fetch(cache: &Path) -> Result<Kernel> {
-    let package = KERNEL;
+    let pinned = unpack(cache, KERNEL);
+    let Err(err) = pinned else { return pinned };
+    let (name, version) = apt::dependency_of("linux-image-amd64").with_context(|| format!("{err:#}"))?;
+    if (name.as_str(), version.as_str()) == (KERNEL.name, KERNEL.version) {
+        return Err(err);
+    }
+    eprintln!(
+        "warning: {err:#}\nwarning: the VM boots {name} {version} instead, what linux-image-amd64 depends on \
+         today; bump the pin in xtask/src/vm/kernel.rs"
+    );
+    unpack(cache, DebianPackage { name: &name, version: &version })
+}
+
+/// `package`, downloaded and unpacked under `cache` unless it already is.
+fn unpack(cache: &Path, package: DebianPackage) -> Result<Kernel> {
     let release =
         package.name.strip_prefix("linux-image-").context("a kernel package is named linux-image-<release>")?;
     let root = cache.join(format!("{}_{}", package.name, package.version));
     if !root.join("boot").exists() {
-        let deb = download(cache, package)?;
+        let deb = package.download(cache)?;
         let unpacking = cache.join(format!("{}.unpacking", package.name));
         let _ = fs::remove_dir_all(&unpacking);
         process::run(process::command("dpkg-deb", &["-x", path_str(&deb)?, path_str(&unpacking)?]))?;
         fs::rename(&unpacking, &root)
             .with_context(|| format!("rename {} to {}", unpacking.display(), root.display()))?;
     }
-    Ok(Kernel { root, release: release.to_owned() })
-}
-
-/// The package's `.deb` in `cache`, downloaded with `apt-get download` if it is not there yet.
-fn download(cache: &Path, package: DebianPackage) -> Result<PathBuf> {
-    let deb = cache.join(format!("{}_{}_amd64.deb", package.name, package.version));
-    if deb.exists() {
-        return Ok(deb);
-    }
-    fs::create_dir_all(cache).with_context(|| format!("create the kernel cache {}", cache.display()))?;
-    let pinned = format!("{}={}", package.name, package.version);
-    let mut attempt = process::command("apt-get", &["download", "-q", &pinned]);
-    attempt.current_dir(cache);
-    if process::run(attempt).is_err() && process::is_root() {
-        // The package lists may be missing or old (a fresh machine); refresh them once.
-        process::run(process::command("apt-get", &["update", "-qq"]))?;
-        let mut again = process::command("apt-get", &["download", "-q", &pinned]);
-        again.current_dir(cache);
-        // Whether this fails shows below; apt-get has said why on the terminal.
-        let _ = process::run(again);
-    }
-    if !deb.exists() {
-        bail!(
-            "the VM's kernel, Debian's {} version {}, could not be downloaded: on a machine without \
-             Debian's archive in its apt sources, fetch that .deb by hand and put it at {} \
-             (or bump the pinned version in xtask/src/vm/kernel.rs, as its doc says)",
-            package.name,
-            package.version,
-            deb.display()
-        );
-    }
-    Ok(deb)
+    Ok(Kernel { root, release: release.to_owned(), package: package.name.to_owned() })
 }
 
 impl Kernel {
