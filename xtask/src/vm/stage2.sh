@@ -2,7 +2,9 @@
 # Stage 2 of the VM's init: PID 1, in a tmpfs root, with only cgroup v2.
 #
 # It mounts what a distribution's host has (/proc, /sys, /dev, /dev/pts,
-# /tmp, and cgroup2 on /sys/fs/cgroup as systemd mounts it), loads the
+# and cgroup2 on /sys/fs/cgroup as systemd mounts it; /tmp is a directory
+# of the tmpfs root, not a mount that would hide a workspace under /tmp,
+# with the suites and snapshots at their host paths), loads the
 # kernel modules the suites need, enables the cgroup controllers at the
 # root as systemd does, and moves itself into init.scope, so the root
 # cgroup holds no process of its own. Then it runs /rebox/run, written by
@@ -63,7 +65,6 @@ mount -t devtmpfs -o nosuid,mode=0755 devtmpfs /dev
 mkdir -p /dev/pts /dev/shm
 mount -t devpts -o nosuid,noexec,gid=5,mode=0620,ptmxmode=0000 devpts /dev/pts
 mount -t tmpfs -o nosuid,nodev shm /dev/shm
-mount -t tmpfs -o nosuid,nodev,mode=1777 tmp /tmp
 mount -t cgroup2 -o nosuid,nodev,noexec,nsdelegate,memory_recursiveprot cgroup2 /sys/fs/cgroup
 # Only the kernel's emergencies on the console, which shows progress.
 dmesg -n 1
