@@ -14,13 +14,27 @@
 //! against a fake cgroupfs. Needs: root, /bin/busybox (busybox-static), the
 //! memory, cpu and pids controllers; setpriv (util-linux) and unprivileged
 //! user namespaces for the rootless tests.
+//!
+//! Each test names the step of the book it confirms (`chapter!("join-cgroup")`).
+//! The first steps compute the plan of files and values, and are checked by
+//! calling the library; the others by running the binary, whose `--trace`
+//! shows each step's calls even when the run stops at a later step's `todo!()`.
+
+#[cfg(solution)]
+extern crate cgroup_limits_solution as cgroup_limits;
 
 mod host;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use std::{fs, thread};
 
+use cgroup_limits::cpu::CpuQuota;
+use cgroup_limits::layout::{Controller, Hierarchy, detect_layout};
+use cgroup_limits::memory::{MemoryLimit, Swap};
+use cgroup_limits::mountinfo::v1_mounts;
+use cgroup_limits::pids::PidsLimit;
+use cgroup_limits::plan::{Limits, plan};
 use host::{assert_no_cgroup_left, cgroup_dir, cgroup_version, counter, read, rebox_lines, require_controllers};
 use rebox_support::{Chapter, Outcome, Running, busybox, chapter, host_namespace, require_root};
 
@@ -56,25 +70,51 @@ fn cidfile(ch: &Chapter) -> PathBuf {
     ch.root().join("cid")
 }
 
-/// The id the last run wrote with `--cidfile`; the file is removed, so the next run may write its own.
+/// The id the last run wrote with `--cidfile`.
 fn container_id(ch: &Chapter) -> String {
     let path = cidfile(ch);
-    let id = fs::read_to_string(&path)
-        .unwrap_or_else(|err| panic!("the run wrote no container id to {}: {err}", path.display()));
-    fs::remove_file(&path).unwrap();
-    id
+    fs::read_to_string(&path).unwrap_or_else(|err| panic!("the run wrote no container id to {}: {err}", path.display()))
+}
+
+/// The `--cidfile` option for the next run, after removing the last run's file (the runtime refuses an existing one).
+fn fresh_cidfile(ch: &Chapter) -> String {
+    let path = cidfile(ch);
+    if path.exists() {
+        fs::remove_file(&path).unwrap();
+    }
+    path.to_str().unwrap().to_owned()
 }
 
 /// Runs `busybox <args>` in a new container with `options`, writing its id to the cidfile.
 fn run_busybox(ch: &Chapter, options: &[&str], args: &[&str]) -> Outcome {
     busybox();
-    let cid = cidfile(ch);
-    let mut all = vec!["run", "--cidfile", cid.to_str().unwrap()];
+    let cid = fresh_cidfile(ch);
+    let mut all = vec!["run", "--cidfile", &cid];
     all.extend_from_slice(options);
     all.push("--");
     all.push("busybox");
     all.extend_from_slice(args);
-    ch.run(all)
+    let outcome = ch.run_unchecked(all);
+    tidy_up_after(ch, &outcome);
+    outcome.fail_on_todo(ch.step());
+    outcome
+}
+
+/// Waits for a container started with [`start`] to end, tidying up after an unfinished runtime.
+fn finish(ch: &Chapter, running: Running) -> Outcome {
+    let outcome = running.finish_unchecked();
+    tidy_up_after(ch, &outcome);
+    outcome.fail_on_todo(ch.step());
+    outcome
+}
+
+/// A runtime stopped at a `todo!()` may not have removed its cgroup yet: the test does it for it.
+fn tidy_up_after(ch: &Chapter, outcome: &Outcome) {
+    if outcome.todo_step().is_some()
+        && let Ok(id) = fs::read_to_string(cidfile(ch))
+    {
+        host::remove_left_by_unfinished_runtime(id.trim());
+    }
 }
 
 fn require_limits() {
@@ -82,10 +122,160 @@ fn require_limits() {
     require_controllers(&["memory", "cpu", "pids"]);
 }
 
+/// The lesson's container id, made 64 digits long.
+const LESSON_ID: &str = "4ddf4638572d0000000000000000000000000000000000000000000000000000";
+
+/// A v1 host laid out as this workshop's machine: a tree per controller, in a hybrid layout.
+const V1_MOUNTINFO: &str = "\
+31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
+33 31 0:30 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct
+35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids
+41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+";
+
+/// `-m 64m --cpus 0.5 --pids-limit 64`.
+fn lesson_limits() -> Limits {
+    Limits {
+        memory: Some(MemoryLimit { limit: 64 << 20, swap: Swap::Default }),
+        cpu: CpuQuota::from_nano_cpus(500_000_000),
+        pids: Some(PidsLimit::Max(64)),
+    }
+}
+
+fn v1_hierarchy() -> Hierarchy {
+    Hierarchy::Legacy { mounts: v1_mounts(V1_MOUNTINFO), swap_accounting: true }
+}
+
+#[test]
+fn the_layout_is_told_by_the_filesystem_on_sys_fs_cgroup() {
+    let _step = chapter!("detect-layout");
+    let layout = detect_layout(Path::new("/sys/fs/cgroup")).expect("statfs /sys/fs/cgroup");
+    assert_eq!(format!("{layout:?}"), host::expected_layout(), "this host's layout, from /proc/self/mountinfo");
+}
+
+#[test]
+fn a_memory_limit_becomes_the_files_of_each_version() {
+    let _step = chapter!("memory-files");
+    let limit = MemoryLimit::from_flags(Some(64 << 20), None).unwrap().unwrap();
+    let v1 = [("memory.limit_in_bytes", "67108864"), ("memory.memsw.limit_in_bytes", "134217728")];
+    let owned = |files: &[(&'static str, &str)]| files.iter().map(|(f, v)| (*f, v.to_string())).collect::<Vec<_>>();
+    assert_eq!(limit.v1_files(true).unwrap(), owned(&v1), "memsw is memory plus swap: twice the limit by default");
+    assert_eq!(limit.v1_files(false).unwrap(), owned(&v1[..1]), "no swap accounting, no memsw file");
+    let unlimited = MemoryLimit::from_flags(Some(64 << 20), Some(Swap::Unlimited)).unwrap().unwrap();
+    assert_eq!(unlimited.v1_files(true).unwrap(), owned(&[v1[0], ("memory.memsw.limit_in_bytes", "-1")]));
+}
+
+#[test]
+fn cpus_become_a_quota_in_each_period() {
+    let _step = chapter!("cpu-quota");
+    let half = CpuQuota::from_nano_cpus(500_000_000).unwrap();
+    let owned = |files: &[(&'static str, &str)]| files.iter().map(|(f, v)| (*f, v.to_string())).collect::<Vec<_>>();
+    assert_eq!(half.v1_files(), owned(&[("cpu.cfs_period_us", "100000"), ("cpu.cfs_quota_us", "50000")]));
+    assert_eq!(half.v2_files(), owned(&[("cpu.max", "50000 100000")]));
+    let two = CpuQuota::from_nano_cpus(2_000_000_000).unwrap();
+    assert_eq!(two.v2_files(), owned(&[("cpu.max", "200000 100000")]));
+    // The whole plan on a v1 host: every file the limits become, in the order they are written.
+    let _redacted = redacted();
+    insta::assert_snapshot!("plan_v1", plan(&v1_hierarchy(), LESSON_ID, &lesson_limits()).unwrap().to_string());
+    insta::assert_snapshot!(
+        "plan_v1_without_limits",
+        plan(&v1_hierarchy(), LESSON_ID, &Limits::default()).unwrap().to_string()
+    );
+}
+
+#[test]
+fn on_v2_the_controllers_are_enabled_in_every_ancestor() {
+    let _step = chapter!("enable-controllers");
+    let v2 = Hierarchy::Unified {
+        root: PathBuf::from("/sys/fs/cgroup"),
+        controllers: vec![Controller::Memory, Controller::Cpu, Controller::Pids],
+    };
+    let plan = plan(&v2, LESSON_ID, &lesson_limits()).unwrap();
+    let text = plan.to_string();
+    let root = text.find("echo '+memory +cpu +pids' > /sys/fs/cgroup/cgroup.subtree_control");
+    let parent = text.find("echo '+memory +cpu +pids' > /sys/fs/cgroup/rebox/cgroup.subtree_control");
+    assert!(root.is_some() && root < parent, "enabled in the root, then in rebox:\n{text}");
+    let _redacted = redacted();
+    insta::assert_snapshot!("plan_v2", text);
+}
+
+/// `--trace` of `busybox true` with `-m 64m`; it may stop at a later step.
+fn traced_with_a_limit(ch: &Chapter) -> Outcome {
+    let outcome = run_busybox(ch, &["--trace", "--hostname", "box", "-m", "64m"], &["true"]);
+    assert!(outcome.code == 0 || outcome.todo_step().is_some(), "the run failed:\n{}", outcome.dump());
+    outcome
+}
+
+#[test]
+fn the_cgroup_is_made_with_its_limits_before_the_clone() {
+    require_limits();
+    let ch = chapter!("create-cgroup");
+    let outcome = traced_with_a_limit(&ch);
+    let made = outcome
+        .stderr
+        .lines()
+        .filter(|line| line.starts_with("mkdir(\"/sys/fs/cgroup/") && line.ends_with(", 0755) = 0"));
+    assert_eq!(
+        made.filter(|line| !line.contains("/rebox\"")).count(),
+        host::trees_per_container(),
+        "{}",
+        outcome.stderr
+    );
+    let limit_file = if cgroup_version() == "v2" { "memory.max" } else { "memory.limit_in_bytes" };
+    host::assert_traced_write(&outcome, limit_file, "67108864");
+    let at = |call: &str| outcome.stderr.find(call).unwrap_or_else(|| panic!("no {call} in:\n{}", outcome.stderr));
+    assert!(at(limit_file) < at("clone("), "the limits are written before the clone:\n{}", outcome.stderr);
+}
+
+#[test]
+fn a_run_leaves_no_cgroup_behind_even_a_failed_one() {
+    require_limits();
+    let ch = chapter!("remove-cgroup");
+    let outcome = run_busybox(&ch, &["-m", "64m"], &["true"]);
+    assert!(outcome.code == 0 || outcome.todo_step().is_some(), "the run failed:\n{}", outcome.dump());
+    assert_no_cgroup_left(&container_id(&ch));
+}
+
+#[test]
+fn the_child_joins_its_cgroup_before_anything_else() {
+    require_limits();
+    let ch = chapter!("enter-cgroup");
+    let outcome = traced_with_a_limit(&ch);
+    let released = outcome.stderr.find("[child] read(3, \"1\", 1) = 1").expect("the child is released");
+    let after = &outcome.stderr[released..];
+    let first = after.lines().nth(1).unwrap_or_default();
+    let stopped_at_join = outcome.todo_step().is_some_and(|(_, message)| message.contains("(join-cgroup)"));
+    assert!(
+        first.starts_with("[child] write(\"/sys/fs/cgroup/") || (stopped_at_join && !after.contains("unshare(")),
+        "the child's first step after its release must be the join, before its cgroup namespace:\n{}",
+        outcome.stderr
+    );
+}
+
+#[test]
+fn the_child_writes_0_to_join_each_tree() {
+    require_limits();
+    let ch = chapter!("join-cgroup");
+    let outcome = traced_with_a_limit(&ch);
+    let join_file = format!("/{}\", \"0\", 1) = 1", if cgroup_version() == "v2" { "cgroup.procs" } else { "tasks" });
+    let joins = outcome.stderr.lines().filter(|line| line.starts_with("[child] write(") && line.ends_with(&join_file));
+    assert_eq!(joins.count(), host::trees_per_container(), "one join per tree:\n{}", outcome.stderr);
+}
+
+#[test]
+fn the_child_takes_a_cgroup_namespace_rooted_in_its_cgroup() {
+    require_limits();
+    let ch = chapter!("cgroup-namespace");
+    let outcome = traced_with_a_limit(&ch);
+    assert!(outcome.stderr.contains("[child] unshare(CLONE_NEWCGROUP) = 0"), "{}", outcome.stderr);
+}
+
 #[test]
 fn memory_hog_is_killed_by_the_oom_killer_with_137() {
     require_limits();
-    let ch = chapter!();
+    let ch = chapter!("oom-kills");
     let outcome = run_busybox(&ch, &["-m", "32m"], &["sh", "-c", MEMORY_HOG]);
     outcome.expect_code(137);
     assert_eq!(outcome.stderr, "cgroup-limits: container killed by the OOM killer (memory limit 32 MiB)\n");
@@ -97,7 +287,7 @@ fn memory_hog_is_killed_by_the_oom_killer_with_137() {
 #[test]
 fn pids_limit_stops_a_fork_bomb() {
     require_limits();
-    let ch = chapter!();
+    let ch = chapter!("cgroup-namespace");
     let outcome = run_busybox(&ch, &["--pids-limit", "20"], &["sh", "-c", FORK_BOMB]);
     let stdout = outcome.success();
     // 20 processes: the two shells and 18 sleeps. The 19th sleep cannot be forked.
@@ -112,17 +302,20 @@ fn pids_limit_stops_a_fork_bomb() {
 /// Starts `sh -c script` in a container with `options`, in the background, once it has printed "ready".
 fn start(ch: &Chapter, options: &[&str], script: &str) -> Running {
     busybox();
-    let cid = cidfile(ch);
-    let mut args = vec!["run", "--cidfile", cid.to_str().unwrap()];
+    let cid = fresh_cidfile(ch);
+    let mut args = vec!["run", "--cidfile", &cid];
     args.extend_from_slice(options);
     args.extend(["--", "busybox", "sh", "-c", script]);
-    Running::start(ch, &args)
+    Running::try_start(ch, &args).unwrap_or_else(|outcome| {
+        tidy_up_after(ch, &outcome);
+        Running::fail_to_start(ch, &outcome)
+    })
 }
 
 #[test]
 fn limit_files_hold_the_requested_values_while_the_container_runs() {
     require_limits();
-    let ch = chapter!();
+    let ch = chapter!("oom-kills");
     let options = ["-m", "64m", "--cpus", "0.5", "--pids-limit", "64"];
     let running = start(&ch, &options, "echo ready; exec busybox sleep 100");
     let pid = running.container_pid();
@@ -158,7 +351,7 @@ fn limit_files_hold_the_requested_values_while_the_container_runs() {
         transcript.push_str(&format!("$ cat {}\n{found}\n", path.display()));
     }
     running.signal(pid, "KILL");
-    let outcome = running.finish();
+    let outcome = finish(&ch, running);
     assert_eq!((outcome.code, outcome.stderr.as_str()), (137, ""), "a kill -9 from the host is no OOM kill");
     assert_no_cgroup_left(&id);
     let _redacted = redacted();
@@ -168,7 +361,7 @@ fn limit_files_hold_the_requested_values_while_the_container_runs() {
 #[test]
 fn cpus_throttle_a_busy_loop() {
     require_limits();
-    let ch = chapter!();
+    let ch = chapter!("cgroup-namespace");
     let running = start(&ch, &["--cpus", "0.5"], BUSY_LOOP);
     let pid = running.container_pid();
     let cpu_stat = cgroup_dir(pid, "cpu").join("cpu.stat");
@@ -192,7 +385,7 @@ fn cpus_throttle_a_busy_loop() {
     assert!(cpu_time <= (periods + 2) * 50_000_000, "{cpu_time} ns of CPU in {periods} periods of 100 ms");
     assert!((cpu_time as f64) < 0.75 * wall.as_nanos() as f64, "{cpu_time} ns of CPU in {wall:?}: not limited");
 
-    let outcome = running.finish();
+    let outcome = finish(&ch, running);
     let code = outcome.code;
     assert_eq!((code, outcome.stderr.as_str()), (0, ""), "the trap ends the loop cleanly");
     assert_no_cgroup_left(&container_id(&ch));
@@ -224,7 +417,7 @@ fn cpus_throttle_a_busy_loop() {
 #[test]
 fn proc_self_cgroup_is_root_inside() {
     require_limits();
-    let ch = chapter!();
+    let ch = chapter!("cgroup-namespace");
     let outcome = run_busybox(&ch, &["--hostname", "box"], &["cat", "/proc/self/cgroup"]);
     let stdout = outcome.success();
     assert!(!stdout.is_empty() && stdout.lines().all(|line| line.ends_with(":/")), "{stdout}");
@@ -243,13 +436,13 @@ fn proc_self_cgroup_is_root_inside() {
 #[test]
 fn without_limits_the_container_still_gets_a_cgroup() {
     require_limits();
-    let ch = chapter!();
+    let ch = chapter!("oom-kills");
     let running = start(&ch, &[], "echo ready; exec busybox sleep 100");
     let pid = running.container_pid();
     let id = container_id(&ch);
     let lines = rebox_lines(pid);
     running.signal(pid, "KILL");
-    running.finish();
+    finish(&ch, running);
     // Memory, CPU time and processes are accounted per container, as `docker stats` shows them.
     let expected = host::trees_per_container();
     assert_eq!(
@@ -264,7 +457,7 @@ fn without_limits_the_container_still_gets_a_cgroup() {
 #[test]
 fn runtime_error_after_creating_the_cgroup_removes_it() {
     require_limits();
-    let ch = chapter!();
+    let ch = chapter!("remove-cgroup");
     // Docker puts no upper bound on --pids-limit; the kernel refuses more than PID_MAX_LIMIT when
     // pids.max is written, after the cgroup's directories exist and before the container joins them.
     let outcome = run_busybox(&ch, &["--trace", "-m", "64m", "--pids-limit", "4194305"], &["true"]);
@@ -279,10 +472,12 @@ fn runtime_error_after_creating_the_cgroup_removes_it() {
 #[test]
 fn a_command_that_fails_to_start_leaves_no_cgroup() {
     require_limits();
-    let ch = chapter!();
+    let ch = chapter!("cgroup-namespace");
     // The child is released, joins the cgroup, then fails to exec: it exits, and the cgroup must go.
-    let cid = cidfile(&ch);
-    let outcome = ch.run(["run", "--cidfile", cid.to_str().unwrap(), "-m", "64m", "--", "nosuchcmd"]);
+    let cid = fresh_cidfile(&ch);
+    let outcome = ch.run_unchecked(["run", "--cidfile", &cid, "-m", "64m", "--", "nosuchcmd"]);
+    tidy_up_after(&ch, &outcome);
+    outcome.fail_on_todo(ch.step());
     outcome.expect_code(127);
     assert!(outcome.stderr.contains("nosuchcmd"), "{}", outcome.dump());
     assert_no_cgroup_left(&container_id(&ch));
@@ -291,7 +486,7 @@ fn a_command_that_fails_to_start_leaves_no_cgroup() {
 #[test]
 fn trace_shows_every_cgroup_file_written() {
     require_limits();
-    let ch = chapter!();
+    let ch = chapter!("cgroup-namespace");
     let outcome = run_busybox(
         &ch,
         &["--trace", "--hostname", "box", "-m", "64m", "--cpus", "0.5", "--pids-limit", "64"],
@@ -358,8 +553,9 @@ fn cli_bad_limits_exit_125_and_create_nothing() {
 #[test]
 fn cli_an_existing_cidfile_is_refused_before_anything_is_made() {
     let ch = chapter!();
-    fs::write(cidfile(&ch), "another container\n").unwrap();
-    let outcome = run_busybox(&ch, &["--trace", "-m", "64m"], &["true"]);
+    let cid = cidfile(&ch);
+    fs::write(&cid, "another container\n").unwrap();
+    let outcome = ch.run(["run", "--cidfile", cid.to_str().unwrap(), "--trace", "-m", "64m", "--", "busybox", "true"]);
     outcome.expect_code(125);
     assert!(outcome.stderr.contains("exists already"), "{}", outcome.dump());
     assert!(!outcome.stderr.contains("mkdir("), "a directory was made:\n{}", outcome.stderr);
@@ -390,9 +586,17 @@ fn cli_limits_without_root_exit_125_before_anything_is_made() {
 #[test]
 fn rootless_run_without_limits_works_without_a_cgroup() {
     require_root("to drop to an unprivileged user with setpriv");
-    let ch = chapter!();
+    let ch = chapter!("cgroup-namespace");
     let outcome = ch.run_as_nobody(&["run", "--trace", "--hostname", "box", "--", "busybox", "id", "-u"]);
     assert_eq!(outcome.success(), "0\n");
     assert!(!outcome.stderr.contains("mkdir("), "a rootless run made a cgroup:\n{}", outcome.stderr);
     assert!(outcome.stderr.contains("unshare(CLONE_NEWCGROUP) = 0"), "{}", outcome.stderr);
+}
+
+#[test]
+fn cli_a_bare_command_prints_its_help_and_exits_0() {
+    let ch = chapter!();
+    let outcome = ch.run(Vec::<&str>::new());
+    outcome.expect_code(0);
+    assert!(outcome.stdout.contains("Usage: cgroup-limits [OPTIONS] <COMMAND>"), "{}", outcome.dump());
 }

@@ -5,17 +5,25 @@
 //! container (what the command prints) and from the host (namespace links,
 //! the mount table, the hostname, signals).
 //!
-//! Tests named `cli_*` check the command line the starter already has; every
-//! other test fails until the learner's steps are done.
+//! Each test names the step of the book it confirms (`chapter!("make-private")`)
+//! and turns green as soon as that step is written: a run that stops at a
+//! later step's `todo!()` still shows, in its `--trace`, the calls made
+//! before it. The first steps are checked by calling the library; the last,
+//! `exit-code`, by everything a container does. Tests named `cli_*` check
+//! the command line the starter already has.
 //!
 //! Needs: root (for all but the rootless test), /bin/busybox (busybox-static),
 //! setpriv (util-linux) and unprivileged user namespaces for the rootless test.
+
+#[cfg(solution)]
+extern crate ns_isolation_solution as ns_isolation;
 
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 use std::{fs, thread};
 
-use rebox_support::{Chapter, Running, busybox, chapter, host_namespace, mount_table, require_root};
+use ns_isolation::namespaces::{Isolation, clone_flags, describe_flags};
+use rebox_support::{Chapter, Outcome, Running, busybox, chapter, host_namespace, mount_table, require_root};
 
 /// Runs `busybox <args>` in a new container with `options` before the command.
 fn run_busybox(ch: &Chapter, options: &[&str], args: &[&str]) -> rebox_support::Outcome {
@@ -28,10 +36,135 @@ fn run_busybox(ch: &Chapter, options: &[&str], args: &[&str]) -> rebox_support::
     ch.run(all)
 }
 
+/// `--trace` of `busybox true` in a container named `box`, with `options`; it may stop at a later step.
+fn traced(ch: &Chapter, options: &[&str]) -> Outcome {
+    let mut all = vec!["--trace", "--hostname", "box"];
+    all.extend_from_slice(options);
+    run_busybox(ch, &all, &["true"])
+}
+
+/// Asserts that the trace of `outcome` has a line starting with `call`, and that it succeeded.
+#[track_caller]
+fn assert_traced(outcome: &Outcome, call: &str) {
+    let line = outcome.stderr.lines().find(|line| line.starts_with(call));
+    let line = line.unwrap_or_else(|| panic!("no `{call}` in the trace:\n{}", outcome.stderr));
+    assert!(!line.contains("= -1 "), "the call failed: {line}");
+    assert!(outcome.code == 0 || outcome.todo_step().is_some(), "the run failed:\n{}", outcome.dump());
+}
+
+#[test]
+fn clone_flags_ask_for_the_namespaces_of_the_isolation() {
+    let _step = chapter!("clone-flags");
+    let flags = |host_network, user_namespace| {
+        describe_flags(clone_flags(&Isolation { host_network, user_namespace }.namespaces()))
+    };
+    assert_eq!(flags(false, false), "CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWPID|CLONE_NEWNET");
+    assert_eq!(flags(true, false), "CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWPID");
+    assert_eq!(flags(false, true), "CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWUSER|CLONE_NEWPID|CLONE_NEWNET");
+}
+
+#[test]
+fn the_runtime_clones_its_child_into_new_namespaces() {
+    require_root("to create namespaces");
+    let ch = chapter!("clone-child");
+    let outcome = traced(&ch, &[]);
+    assert_traced(&outcome, "clone(CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWPID|CLONE_NEWNET|SIGCHLD) = ");
+}
+
+#[test]
+fn with_a_user_namespace_the_parent_writes_the_id_maps() {
+    require_root("to create namespaces");
+    let ch = chapter!("id-maps");
+    let outcome = traced(&ch, &["--userns"]);
+    for call in
+        ["write(\"/proc/", "\"0 0 1\", 5) = 5", "/setgroups\", \"deny\", 4) = 4", "/gid_map\", \"0 0 1\", 5) = 5"]
+    {
+        assert!(outcome.stderr.contains(call), "no `{call}` in the trace:\n{}", outcome.stderr);
+    }
+    let maps: Vec<&str> = outcome.stderr.lines().filter(|line| line.starts_with("write(\"/proc/")).collect();
+    let names: Vec<&str> = maps.iter().filter_map(|line| line.split('/').nth(3)?.split('"').next()).collect();
+    assert_eq!(names, ["uid_map", "setgroups", "gid_map"], "the maps must be written in this order: {maps:?}");
+}
+
+/// The child's steps, in the order `set_up_container` must take them, and the trace line each begins with.
+const CHILD_STEPS: [(&str, &str); 5] = [
+    ("make-private", "[child] mount(NULL, \"/\""),
+    ("mount-proc", "[child] mount(\"proc\""),
+    ("loopback-up", "[child] ioctl("),
+    ("sethostname", "[child] sethostname("),
+    ("exec", "[child] execvp("),
+];
+
+#[test]
+fn the_child_makes_its_mounts_private_before_anything_else() {
+    require_root("to create namespaces");
+    let ch = chapter!("child-order");
+    let outcome = traced(&ch, &[]);
+    // What the child did, step by step, then the step it stopped at, if any.
+    let mut taken: Vec<&str> = Vec::new();
+    for line in outcome.stderr.lines() {
+        if let Some((step, _)) = CHILD_STEPS.iter().find(|(_, start)| line.starts_with(start))
+            && taken.last() != Some(step)
+        {
+            taken.push(step);
+        }
+    }
+    if let Some((_, message)) = outcome.todo_step()
+        && let Some((step, _)) = CHILD_STEPS.iter().find(|(step, _)| message.contains(&format!("({step})")))
+        && taken.last() != Some(step)
+    {
+        taken.push(step);
+    }
+    let order: Vec<&str> = CHILD_STEPS.iter().map(|(step, _)| *step).collect();
+    assert!(!taken.is_empty(), "the child took none of its steps:\n{}", outcome.dump());
+    assert_eq!(taken, order[..taken.len()], "the child's steps come in this order: {order:?}\n{}", outcome.dump());
+}
+
+#[test]
+fn the_child_makes_every_mount_private() {
+    require_root("to create namespaces");
+    let ch = chapter!("make-private");
+    assert_traced(&traced(&ch, &[]), "[child] mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE, NULL) = 0");
+}
+
+#[test]
+fn the_child_mounts_a_new_proc() {
+    require_root("to create namespaces");
+    let ch = chapter!("mount-proc");
+    let expected = "[child] mount(\"proc\", \"/proc\", \"proc\", MS_NOSUID|MS_NODEV|MS_NOEXEC, NULL) = 0";
+    assert_traced(&traced(&ch, &[]), expected);
+}
+
+#[test]
+fn the_child_brings_lo_up_unless_it_shares_the_hosts_network() {
+    require_root("to create namespaces");
+    let ch = chapter!("loopback-up");
+    assert_traced(&traced(&ch, &[]), "[child] ioctl(");
+    let shared = traced(&ch, &["--net", "host"]);
+    assert!(!shared.stderr.contains("SIOCSIFFLAGS"), "lo was configured in the host's network:\n{}", shared.stderr);
+}
+
+#[test]
+fn the_child_sets_its_own_hostname_and_the_hosts_stays() {
+    require_root("to create namespaces");
+    let ch = chapter!("sethostname");
+    let host_before = fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    assert_traced(&traced(&ch, &[]), "[child] sethostname(\"box\", 3) = 0");
+    assert_eq!(fs::read_to_string("/proc/sys/kernel/hostname").unwrap(), host_before);
+}
+
+#[test]
+fn the_command_runs_in_the_container() {
+    require_root("to create namespaces");
+    let ch = chapter!("exec");
+    let outcome = run_busybox(&ch, &["--hostname", "box"], &["echo", "hello from the container"]);
+    assert_eq!(outcome.stdout, "hello from the container\n", "{}", outcome.dump());
+}
+
 #[test]
 fn command_runs_as_pid_1() {
     require_root("to create PID namespaces");
-    let ch = chapter!();
+    let ch = chapter!("exit-code");
     let outcome = run_busybox(&ch, &["--hostname", "box"], &["sh", "-c", "echo $$"]);
     assert_eq!(outcome.success(), "1\n");
     let _redacted = rebox_support::snapshot_settings();
@@ -41,7 +174,7 @@ fn command_runs_as_pid_1() {
 #[test]
 fn ps_inside_lists_only_the_container() {
     require_root("to create PID namespaces");
-    let ch = chapter!();
+    let ch = chapter!("exit-code");
     let outcome = run_busybox(&ch, &["--hostname", "box"], &["ps"]);
     let lines: Vec<&str> = outcome.success().lines().collect();
     assert_eq!(lines.len(), 2, "a header and the ps process itself:\n{}", outcome.stdout);
@@ -52,7 +185,7 @@ fn ps_inside_lists_only_the_container() {
 #[test]
 fn uts_namespace_hides_the_hostname_from_the_host() {
     require_root("to create UTS namespaces");
-    let ch = chapter!();
+    let ch = chapter!("exit-code");
     let host_before = fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
     let outcome = run_busybox(&ch, &["--hostname", "box"], &["hostname"]);
     assert_eq!(outcome.success(), "box\n");
@@ -64,7 +197,7 @@ fn uts_namespace_hides_the_hostname_from_the_host() {
 #[test]
 fn default_hostname_is_a_random_12_hex_id() {
     require_root("to create UTS namespaces");
-    let ch = chapter!();
+    let ch = chapter!("exit-code");
     let first = run_busybox(&ch, &[], &["hostname"]).success().trim().to_owned();
     let second = run_busybox(&ch, &[], &["hostname"]).success().trim().to_owned();
     for name in [&first, &second] {
@@ -76,7 +209,7 @@ fn default_hostname_is_a_random_12_hex_id() {
 #[test]
 fn new_network_namespace_has_only_loopback_and_it_is_up() {
     require_root("to create network namespaces");
-    let ch = chapter!();
+    let ch = chapter!("exit-code");
     let outcome = run_busybox(&ch, &["--hostname", "box"], &["ip", "link"]);
     let stdout = outcome.success();
     assert!(stdout.starts_with("1: lo: <LOOPBACK,UP,LOWER_UP>"), "lo is missing or down:\n{stdout}");
@@ -96,7 +229,7 @@ fn container_namespaces(ch: &Chapter, options: &[&str], names: &[&str]) -> Vec<S
 #[test]
 fn each_created_namespace_differs_from_the_hosts() {
     require_root("to create namespaces");
-    let ch = chapter!();
+    let ch = chapter!("exit-code");
     let names = ["pid", "uts", "mnt", "ipc", "net"];
     let inside = container_namespaces(&ch, &[], &names);
     assert_eq!(inside.len(), names.len(), "one link per namespace: {inside:?}");
@@ -111,7 +244,7 @@ fn each_created_namespace_differs_from_the_hosts() {
 #[test]
 fn host_network_shares_the_hosts_net_namespace_only() {
     require_root("to create namespaces");
-    let ch = chapter!();
+    let ch = chapter!("exit-code");
     let inside = container_namespaces(&ch, &["--net", "host"], &["net", "uts"]);
     assert_eq!(inside[0], host_namespace("net"), "--net host must keep the host's network namespace");
     assert_ne!(inside[1], host_namespace("uts"), "--net host must still isolate the hostname");
@@ -120,7 +253,7 @@ fn host_network_shares_the_hosts_net_namespace_only() {
 #[test]
 fn exit_status_is_the_commands() {
     require_root("to create namespaces");
-    let ch = chapter!();
+    let ch = chapter!("exit-code");
     let outcome = run_busybox(&ch, &["--hostname", "box"], &["sh", "-c", "exit 3"]);
     outcome.expect_code(3);
     let _redacted = rebox_support::snapshot_settings();
@@ -130,7 +263,7 @@ fn exit_status_is_the_commands() {
 #[test]
 fn missing_command_exits_127_and_names_it() {
     require_root("to create namespaces");
-    let ch = chapter!();
+    let ch = chapter!("exec");
     let outcome = ch.run(["run", "--hostname", "box", "--", "nosuchcmd"]);
     outcome.assert().failure().code(127).stdout("");
     assert!(outcome.stderr.contains("nosuchcmd"), "{}", outcome.dump());
@@ -141,7 +274,7 @@ fn missing_command_exits_127_and_names_it() {
 #[test]
 fn non_executable_file_exits_126() {
     require_root("to create namespaces");
-    let ch = chapter!();
+    let ch = chapter!("exec");
     let script = ch.root().join("not-executable");
     fs::write(&script, "echo hi\n").unwrap();
     fs::set_permissions(&script, fs::Permissions::from_mode(0o644)).unwrap();
@@ -176,7 +309,7 @@ fn cli_run_help_lists_the_options() {
 #[test]
 fn pid_1_ignores_its_own_sigkill() {
     require_root("to create PID namespaces");
-    let ch = chapter!();
+    let ch = chapter!("exit-code");
     let outcome = run_busybox(&ch, &["--hostname", "box"], &["sh", "-c", "kill -9 $$; echo still alive"]);
     assert_eq!(outcome.success(), "still alive\n");
     let _redacted = rebox_support::snapshot_settings();
@@ -192,7 +325,7 @@ fn start(ch: &Chapter, script: &str) -> Running {
 #[test]
 fn sigterm_to_the_runtime_is_forwarded_to_the_container() {
     require_root("to create PID namespaces");
-    let ch = chapter!();
+    let ch = chapter!("exit-code");
     let running = start(&ch, "trap 'echo got TERM; exit 143' TERM; echo ready; while :; do busybox sleep 0.1; done");
     running.signal(running.runtime_pid(), "TERM");
     let outcome = running.finish();
@@ -202,7 +335,7 @@ fn sigterm_to_the_runtime_is_forwarded_to_the_container() {
 #[test]
 fn killed_by_sigkill_from_the_host_exits_137() {
     require_root("to create PID namespaces");
-    let ch = chapter!();
+    let ch = chapter!("exit-code");
     let running = start(&ch, "echo ready; exec busybox sleep 100");
     let pid = running.container_pid();
     running.signal(pid, "KILL");
@@ -219,7 +352,7 @@ fn killed_by_sigkill_from_the_host_exits_137() {
 #[test]
 fn killing_the_runtime_kills_the_container() {
     require_root("to create PID namespaces");
-    let ch = chapter!();
+    let ch = chapter!("exit-code");
     let running = start(&ch, "echo ready; exec busybox sleep 100");
     let pid = running.container_pid();
     running.signal(running.runtime_pid(), "KILL");
@@ -239,7 +372,7 @@ fn killing_the_runtime_kills_the_container() {
 #[test]
 fn host_mount_table_and_hostname_are_unchanged_after_runs() {
     require_root("to create mount namespaces");
-    let ch = chapter!();
+    let ch = chapter!("exit-code");
     let mounts_before = mount_table();
     let hostname_before = fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
     run_busybox(&ch, &["--hostname", "box"], &["true"]).expect_code(0);
@@ -252,7 +385,7 @@ fn host_mount_table_and_hostname_are_unchanged_after_runs() {
 #[test]
 fn trace_shows_every_syscall_of_a_run() {
     require_root("to create namespaces");
-    let ch = chapter!();
+    let ch = chapter!("exit-code");
     let outcome = run_busybox(&ch, &["--trace", "--hostname", "box"], &["true"]);
     outcome.expect_code(0);
     let _redacted = rebox_support::snapshot_settings();
@@ -262,7 +395,7 @@ fn trace_shows_every_syscall_of_a_run() {
 #[test]
 fn rootless_run_is_root_inside_a_user_namespace() {
     require_root("to drop to an unprivileged user with setpriv");
-    let ch = chapter!();
+    let ch = chapter!("exit-code");
     let outcome = ch.run_as_nobody(&["run", "--hostname", "box", "--", "busybox", "id"]);
     assert_eq!(outcome.success(), "uid=0(root) gid=0(root)\n");
     let inside = ch.run_as_nobody(&["run", "--", "busybox", "readlink", "/proc/self/ns/user"]);
@@ -272,4 +405,25 @@ fn rootless_run_is_root_inside_a_user_namespace() {
     let _redacted = rebox_support::snapshot_settings();
     insta::assert_snapshot!("rootless_id", outcome.transcript());
     insta::assert_snapshot!("rootless_trace", traced.transcript());
+}
+
+#[test]
+fn cli_a_bare_command_prints_its_help_and_exits_0() {
+    let ch = chapter!();
+    let outcome = ch.run(Vec::<&str>::new());
+    outcome.expect_code(0);
+    assert!(outcome.stdout.contains("Usage: ns-isolation [OPTIONS] <COMMAND>"), "{}", outcome.dump());
+}
+
+#[test]
+fn dockers_it_is_accepted_and_t_says_what_it_waits_for() {
+    require_root("to create namespaces");
+    let ch = chapter!("exit-code");
+    let outcome = ch.run(["run", "-it", "--hostname", "box", "busybox", "echo", "hi"]);
+    assert_eq!(outcome.success(), "hi\n");
+    assert!(
+        outcome.stderr.contains("-t: this runtime has no pseudo-terminal of its own yet (chapter 4"),
+        "{}",
+        outcome.dump()
+    );
 }

@@ -1,99 +1,49 @@
-//! The chapters, in the workshop's order, and the steps of each.
+//! The chapters, in the workshop's order, and where each one's files are.
 //!
-//! The order of chapters lives here and in the book's SUMMARY.md; the order
-//! of steps lives here and is checked against the `EXERCISE` markers of the
-//! solution by `sync-starters`.
+//! The list itself (chapters and steps, in order) is the `workshop` crate's,
+//! shared with the suites; the book's SUMMARY.md gives the same order, and
+//! `sync-starters` checks the steps against the `EXERCISE` markers of each
+//! solution.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 
-/// One chapter of the workshop.
-#[derive(Debug)]
-pub struct Chapter {
-    /// Folder, package and binary name of the learner's starter.
-    pub name: &'static str,
-    /// The exercise step ids, in the order a learner does them.
-    pub steps: &'static [&'static str],
+pub use workshop::{CHAPTERS, Chapter};
+
+/// Where a chapter's files are, and its reference package's name.
+pub trait Paths {
+    /// The reference solution's package (and binary) name.
+    fn solution_package(&self) -> String;
+    /// `solutions/<chapter>`.
+    fn solution_dir(&self) -> PathBuf;
+    /// `chapters/<chapter>`.
+    fn starter_dir(&self) -> PathBuf;
+    /// `tests/<chapter>/snapshots`.
+    fn snapshot_dir(&self) -> PathBuf;
 }
 
-/// Every chapter that exists so far, in order.
-pub const CHAPTERS: &[Chapter] = &[
-    Chapter {
-        name: "ns-isolation",
-        steps: &[
-            "clone-flags",
-            "clone-child",
-            "id-maps",
-            "make-private",
-            "mount-proc",
-            "loopback-up",
-            "sethostname",
-            "exec",
-            "exit-code",
-        ],
-    },
-    Chapter {
-        name: "cgroup-limits",
-        steps: &[
-            "detect-layout",
-            "memory-files",
-            "cpu-quota",
-            "enable-controllers",
-            "create-cgroup",
-            "join-cgroup",
-            "cgroup-namespace",
-            "oom-kills",
-            "remove-cgroup",
-        ],
-    },
-    Chapter {
-        name: "union-rootfs",
-        steps: &[
-            "safe-path",
-            "whiteout",
-            "opaque",
-            "overlay-options",
-            "mount-overlay",
-            "init-layer",
-            "pivot-root",
-            "dev-nodes",
-            "mask-paths",
-            "entrypoint-cmd",
-        ],
-    },
-];
-
-impl Chapter {
-    /// The reference solution's package (and binary) name.
-    pub fn solution_package(&self) -> String {
+impl Paths for Chapter {
+    fn solution_package(&self) -> String {
         format!("{}-solution", self.name)
     }
 
-    /// `solutions/<chapter>`.
-    pub fn solution_dir(&self) -> PathBuf {
+    fn solution_dir(&self) -> PathBuf {
         workspace().join("solutions").join(self.name)
     }
 
-    /// `chapters/<chapter>`.
-    pub fn starter_dir(&self) -> PathBuf {
+    fn starter_dir(&self) -> PathBuf {
         workspace().join("chapters").join(self.name)
     }
 
-    /// `tests/<chapter>/snapshots`.
-    pub fn snapshot_dir(&self) -> PathBuf {
+    fn snapshot_dir(&self) -> PathBuf {
         workspace().join("tests").join(self.name).join("snapshots")
-    }
-
-    /// 1-based position of a step, if it is one of this chapter's.
-    pub fn step_number(&self, id: &str) -> Option<usize> {
-        self.steps.iter().position(|step| *step == id).map(|i| i + 1)
     }
 }
 
 /// The chapter called `name`.
 pub fn find(name: &str) -> Result<&'static Chapter> {
-    match CHAPTERS.iter().find(|chapter| chapter.name == name) {
+    match workshop::chapter(name) {
         Some(chapter) => Ok(chapter),
         None => {
             let known: Vec<&str> = CHAPTERS.iter().map(|c| c.name).collect();

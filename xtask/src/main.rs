@@ -1,7 +1,8 @@
 //! `cargo xtask <command>`: the workshop's own tools.
 //!
-//! Learners use `doctor`, `check`, `reset`, `demo`, `vm`; instructors `grade`;
-//! maintainers `sync-starters`, `test` (what CI runs), `book`, `bench`, `vm --record`.
+//! Learners use `doctor`, `setup`, `book`, `check`, `reset`, `demo`, `vm`;
+//! instructors `grade`; maintainers `sync-starters`, `test` (what CI runs),
+//! `walkthrough`, `bench`, `vm --record`.
 
 #![forbid(unsafe_code)]
 
@@ -17,6 +18,7 @@ mod setup;
 mod starters;
 mod test;
 mod vm;
+mod walkthrough;
 
 use anyhow::{Result, bail};
 
@@ -25,20 +27,21 @@ usage: cargo xtask <command>
 
 learners
   doctor                 what this machine has, and how to get what it lacks
-  check <chapter>        run a chapter's suite on your code; say which step is next
-  reset <chapter>        a fresh starter for a chapter (your code is backed up first)
+  setup                  install what a fresh machine lacks (Debian packages, mdBook)
+  book                   build the book into book/build (open book/build/index.html)
+  check <chapter>        run a chapter's suite on your code: steps done, the next one and why
+  reset <chapter> [--yes]  a fresh starter for a chapter (your code is kept in backups/)
   demo                   the end-to-end demo of every chapter (needs root)
   image [DIR]            write the sample image, an OCI layout (default DIR: target/sample-image/busybox)
   vm [--chapter C] [--starter]
                          the suites in a VM with Debian's kernel and only cgroup v2, no root needed
                          (`cargo xtask vm --help`: recording snapshots, running a command)
 instructors
-  grade                  one screen: every chapter's progress in this checkout
+  grade                  one screen: every chapter's steps done and tests passing in this checkout
 maintainers
-  setup                  install what a fresh machine lacks (Debian packages, mdBook)
-  test                   everything CI runs: fmt, clippy, starters, suites, book, the suites in the VM
+  test                   everything CI runs: fmt, clippy, starters, suites, walkthrough, book, the suites in the VM
   sync-starters [--check]  write chapters/ from solutions/ (or check they match)
-  book                   build the book (generated output, include check)
+  walkthrough [<chapter>]  solve the starters step by step; every step must turn a test green
   bench                  compare the runtimes with unshare and runc (needs root)
 chapters: ns-isolation, cgroup-limits, union-rootfs";
 
@@ -57,7 +60,8 @@ fn run() -> Result<()> {
         ["setup"] => setup::run(),
         ["check", chapter] => check::run(chapters::find(chapter)?),
         ["grade"] => check::grade(),
-        ["reset", chapter] => starters::reset(chapters::find(chapter)?),
+        ["reset", chapter] => starters::reset(chapters::find(chapter)?, false),
+        ["reset", "--yes", chapter] | ["reset", chapter, "--yes"] => starters::reset(chapters::find(chapter)?, true),
         ["sync-starters"] => starters::sync(false),
         ["sync-starters", "--check"] => starters::sync(true),
         ["test"] => test::run(),
@@ -66,6 +70,9 @@ fn run() -> Result<()> {
         ["image"] => image::run(None),
         ["image", dir] => image::run(Some(dir)),
         ["bench"] => bench::run(),
+        ["walkthrough"] => walkthrough::run(None),
+        ["partly-solved", chapter, n] => starters::write_partly_solved(chapters::find(chapter)?, n.parse()?),
+        ["walkthrough", chapter] => walkthrough::run(Some(chapters::find(chapter)?)),
         ["vm", options @ ..] => vm::run(options),
         [] | ["help" | "--help" | "-h"] => {
             println!("{USAGE}");

@@ -11,13 +11,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail, ensure};
 
-use crate::chapters::{CHAPTERS, Chapter, workspace};
+use crate::chapters::{CHAPTERS, Chapter, Paths, workspace};
 
 /// Writes (or, with `check`, compares) every chapter's starter.
 pub fn sync(check: bool) -> Result<()> {
     let mut stale = Vec::new();
     for chapter in CHAPTERS {
-        let files = generate(chapter)?;
+        let files = generate(chapter, 0)?;
         if check {
             stale.extend(differences(chapter, &files)?);
         } else {
@@ -36,24 +36,51 @@ pub fn sync(check: bool) -> Result<()> {
     Ok(())
 }
 
-/// Gives a learner a fresh starter, moving their code to `target/reset-backup/` first.
-pub fn reset(chapter: &Chapter) -> Result<()> {
-    let files = generate(chapter)?;
+/// Gives a learner a fresh starter, after asking (or with `--yes`), keeping their code in `backups/`.
+pub fn reset(chapter: &Chapter, yes: bool) -> Result<()> {
     let starter = chapter.starter_dir();
+    if !yes {
+        eprint!("replace {} with a fresh starter? your code is kept in backups/ [y/N] ", starter.display());
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer).context("read the answer")?;
+        ensure!(answer.trim().eq_ignore_ascii_case("y"), "nothing changed (answer y, or pass --yes)");
+    }
+    let files = generate(chapter, 0)?;
     if starter.exists() {
-        let seconds = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
-        let backup = workspace().join("target/reset-backup").join(format!("{}-{seconds}", chapter.name));
-        fs::create_dir_all(backup.parent().unwrap())?;
+        let backup = backup_dir(chapter)?;
         copy_tree(&starter, &backup)?;
         eprintln!("your code is saved in {}", backup.display());
+        eprintln!(
+            "to get it back: rm -r {0} && cp -r {1} {0}",
+            starter.strip_prefix(workspace()).unwrap_or(&starter).display(),
+            backup.strip_prefix(workspace()).unwrap_or(&backup).display()
+        );
     }
     write_starter(chapter, &files)?;
-    eprintln!("{} is a fresh starter again; next: cargo xtask check {}", starter.display(), chapter.name);
+    eprintln!("{} is a fresh starter again; next: sudo -E cargo xtask check {}", starter.display(), chapter.name);
     Ok(())
 }
 
-/// The starter's files: relative path → contents.
-fn generate(chapter: &Chapter) -> Result<Vec<(PathBuf, String)>> {
+/// `backups/<chapter>-<n>`: the first number not taken, so no backup is ever overwritten.
+///
+/// Outside `target/`, which `cargo clean` empties; `backups/` is ignored by git.
+fn backup_dir(chapter: &Chapter) -> Result<PathBuf> {
+    let root = workspace().join("backups");
+    fs::create_dir_all(&root).with_context(|| format!("create {}", root.display()))?;
+    let taken = |n: &usize| root.join(format!("{}-{n}", chapter.name)).exists();
+    let n = (1..).find(|n| !taken(n)).expect("some number is free");
+    Ok(root.join(format!("{}-{n}", chapter.name)))
+}
+
+/// Writes the starter of `chapter` with its first `solved` steps done as the solution does them.
+///
+/// The walkthrough (`cargo xtask test`) uses it to follow a learner through the book.
+pub fn write_partly_solved(chapter: &Chapter, solved: usize) -> Result<()> {
+    write_starter(chapter, &generate(chapter, solved)?)
+}
+
+/// The starter's files, relative path → contents, with the first `solved` steps left solved.
+fn generate(chapter: &Chapter, solved: usize) -> Result<Vec<(PathBuf, String)>> {
     let root = chapter.solution_dir();
     let mut files = Vec::new();
     let mut seen_steps = Vec::new();
@@ -61,7 +88,7 @@ fn generate(chapter: &Chapter) -> Result<Vec<(PathBuf, String)>> {
         let relative = path.strip_prefix(&root)?.to_path_buf();
         let text = fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))?;
         let text = match path.extension().and_then(|e| e.to_str()) {
-            Some("rs") => starter_source(chapter, &relative, &text, &mut seen_steps)?,
+            Some("rs") => starter_source(chapter, &relative, &text, solved, &mut seen_steps)?,
             Some("toml") => starter_manifest(chapter, &text),
             _ => text,
         };
@@ -88,8 +115,14 @@ fn starter_manifest(chapter: &Chapter, text: &str) -> String {
     header + &text.replace(&chapter.solution_package(), chapter.name)
 }
 
-/// Replaces the exercise regions of one source file, and renames the solution crate.
-fn starter_source(chapter: &Chapter, file: &Path, text: &str, steps: &mut Vec<String>) -> Result<String> {
+/// Replaces the exercise regions of one source file (but those of the first `solved` steps), and renames the solution crate.
+fn starter_source(
+    chapter: &Chapter,
+    file: &Path,
+    text: &str,
+    solved: usize,
+    steps: &mut Vec<String>,
+) -> Result<String> {
     let solution_crate = chapter.solution_package().replace('-', "_");
     let starter_crate = chapter.name.replace('-', "_");
     let mut out = Vec::new();
@@ -107,12 +140,16 @@ fn starter_source(chapter: &Chapter, file: &Path, text: &str, steps: &mut Vec<St
         let (step, hint) = marker.split_once("): ").with_context(|| format!("{}: malformed EXERCISE marker", at()))?;
         let position = chapter.step_number(step).with_context(|| format!("{}: unknown step `{step}`", at()))?;
         steps.push(step.to_owned());
-        // Skip the solution up to END EXERCISE, then check nothing but the closing brace follows.
+        // Skip the solution up to END EXERCISE (keep it, for a solved step), then check nothing but the closing brace follows.
         let indent = &line[..line.len() - trimmed.len()];
+        let mut solution = Vec::new();
         loop {
             let (_, skipped) = lines.next().with_context(|| format!("{}: EXERCISE without END EXERCISE", at()))?;
             if skipped.trim() == "// END EXERCISE" {
                 break;
+            }
+            if !skipped.trim_start().starts_with("// ANCHOR") {
+                solution.push(skipped.replace(&solution_crate, &starter_crate));
             }
         }
         while let Some((_, next)) = lines.peek() {
@@ -126,8 +163,12 @@ fn starter_source(chapter: &Chapter, file: &Path, text: &str, steps: &mut Vec<St
             break;
         }
         out.push(line.to_owned());
+        if position <= solved {
+            out.extend(solution);
+            continue;
+        }
         let message = format!(
-            "{} step {position} of {} ({step}): {hint} — book: {}.md#{step}",
+            "{} step {position} of {} ({step}): {hint} — book: {}.html#{step}",
             chapter.name,
             chapter.steps.len(),
             chapter.name
@@ -229,24 +270,26 @@ mod tests {
     fn a_region_becomes_a_todo_naming_the_step() {
         let solution = "fn f() -> u8 {\n    // ANCHOR: f\n    // EXERCISE(one): return \"1\"\n    1\n    // END EXERCISE\n    // ANCHOR_END: f\n}\n";
         let mut steps = Vec::new();
-        let starter = starter_source(&CHAPTER, Path::new("src/f.rs"), solution, &mut steps).unwrap();
+        let starter = starter_source(&CHAPTER, Path::new("src/f.rs"), solution, 0, &mut steps).unwrap();
         assert_eq!(
             starter,
-            "fn f() -> u8 {\n    // EXERCISE(one): return \"1\"\n    todo!(\"demo step 1 of 1 (one): return \\\"1\\\" — book: demo.md#one\")\n}\n"
+            "fn f() -> u8 {\n    // EXERCISE(one): return \"1\"\n    todo!(\"demo step 1 of 1 (one): return \\\"1\\\" — book: demo.html#one\")\n}\n"
         );
         assert_eq!(steps, ["one"]);
+        let solved = starter_source(&CHAPTER, Path::new("src/f.rs"), solution, 1, &mut steps).unwrap();
+        assert_eq!(solved, "fn f() -> u8 {\n    // EXERCISE(one): return \"1\"\n    1\n}\n");
     }
 
     #[test]
     fn code_after_a_region_is_refused() {
         let solution = "fn f() -> u8 {\n    // EXERCISE(one): x\n    let x = 1;\n    // END EXERCISE\n    x\n}\n";
-        assert!(starter_source(&CHAPTER, Path::new("src/f.rs"), solution, &mut Vec::new()).is_err());
+        assert!(starter_source(&CHAPTER, Path::new("src/f.rs"), solution, 0, &mut Vec::new()).is_err());
     }
 
     #[test]
     fn the_solution_crate_is_renamed() {
         let solution = "use demo_solution::x;\n";
-        let starter = starter_source(&CHAPTER, Path::new("src/g.rs"), solution, &mut Vec::new()).unwrap();
+        let starter = starter_source(&CHAPTER, Path::new("src/g.rs"), solution, 0, &mut Vec::new()).unwrap();
         assert_eq!(starter, "use demo::x;\n");
     }
 }

@@ -20,12 +20,12 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use nix::errno::Errno;
-use nix::sys::signal::{Signal, kill};
+use nix::sys::signal::Signal;
 use nix::unistd::Pid;
-use ns_isolation::trace;
+use ns_isolation::{sys, trace};
 
-use crate::layout::Version;
-use crate::plan::{Plan, Step};
+use crate::layout::{CGROUP_ROOT, Hierarchy, Version};
+use crate::plan::{Limits, Plan, Step, plan};
 
 /// How often, and how long, to wait for the kernel to empty a group.
 const POLL: Duration = Duration::from_millis(10);
@@ -68,40 +68,39 @@ impl Cgroup {
         }
     }
 
+    /// The cgroup of container `id` as it is now on this host: the directories of it that exist.
+    ///
+    /// For a container started by another runtime process: `exec` joins it,
+    /// `rm` removes what a runtime that was killed left behind. `None` if
+    /// nothing of it exists.
+    pub fn existing(id: &str) -> Result<Option<Self>> {
+        let hierarchy = Hierarchy::detect(Path::new(CGROUP_ROOT))?;
+        let plan = plan(&hierarchy, id, &Limits::default())?;
+        let dirs: Vec<PathBuf> = plan.dirs.into_iter().filter(|dir| dir.is_dir()).collect();
+        if dirs.is_empty() {
+            return Ok(None);
+        }
+        let memory_dir = plan.memory_dir.filter(|dir| dir.is_dir());
+        Ok(Some(Cgroup { version: plan.version, dirs, parents: plan.parents, memory_dir, memory_limit: None }))
+    }
+
     /// One step of the plan: make a directory, or write a limit.
     fn apply(&mut self, step: &Step) -> Result<()> {
         // EXERCISE(create-cgroup): mkdir (EEXIST is fine if shared; push own dirs to self.dirs), or write_file
         todo!(
-            "cgroup-limits step 5 of 9 (create-cgroup): mkdir (EEXIST is fine if shared; push own dirs to self.dirs), or write_file — book: cgroup-limits.md#create-cgroup"
+            "cgroup-limits step 5 of 10 (create-cgroup): mkdir (EEXIST is fine if shared; push own dirs to self.dirs), or write_file — book: cgroup-limits.html#create-cgroup"
         )
     }
 
-    /// Moves the calling process into the cgroup: `0`, "the writer", written to [`Cgroup::join_file`] in each directory.
+    /// Moves the calling process into the cgroup: `0`, "the writer", written to [`Version::join_file`] in each directory.
     ///
     /// The container's first process calls this itself, after it is released
     /// and before it execs: nothing of the command runs outside the limits.
     pub fn join(&self) -> Result<()> {
-        // EXERCISE(join-cgroup): write "0" to self.join_file() in each of self.dirs
+        // EXERCISE(join-cgroup): write "0" to self.version.join_file() in each of self.dirs
         todo!(
-            "cgroup-limits step 6 of 9 (join-cgroup): write \"0\" to self.join_file() in each of self.dirs — book: cgroup-limits.md#join-cgroup"
+            "cgroup-limits step 8 of 10 (join-cgroup): write \"0\" to self.version.join_file() in each of self.dirs — book: cgroup-limits.html#join-cgroup"
         )
-    }
-
-    /// The file a process writes `0` to, to move itself in: `tasks` on v1, `cgroup.procs` on v2.
-    ///
-    /// Moving a whole process (`cgroup.procs`, or any pid but the writer's
-    /// own) makes the kernel hold off every fork and exit on the machine
-    /// while it moves the threads, and taking that lock waits for an RCU
-    /// grace period: milliseconds. A thread moving only itself needs no
-    /// such lock (`cgroup_procs_write_start` in `kernel/cgroup/cgroup.c`).
-    /// v1's `tasks` moves one thread, and the child, a copy of a
-    /// single-threaded runtime, has only one: it moves all of itself. v2 has
-    /// no `tasks`; its `cgroup.threads` works only in threaded groups.
-    pub fn join_file(&self) -> &'static str {
-        match self.version {
-            Version::V1 => "tasks",
-            Version::V2 => "cgroup.procs",
-        }
     }
 
     /// Kills whatever is left in the cgroup, removes its directories, then the `rebox` parents if empty.
@@ -110,7 +109,7 @@ impl Cgroup {
     pub fn remove(self) -> Result<()> {
         // EXERCISE(remove-cgroup): kill_leftovers, remove_dir each of self.dirs, then remove_parent each parent
         todo!(
-            "cgroup-limits step 9 of 9 (remove-cgroup): kill_leftovers, remove_dir each of self.dirs, then remove_parent each parent — book: cgroup-limits.md#remove-cgroup"
+            "cgroup-limits step 6 of 10 (remove-cgroup): kill_leftovers, remove_dir each of self.dirs, then remove_parent each parent — book: cgroup-limits.html#remove-cgroup"
         )
     }
 
@@ -126,7 +125,7 @@ impl Cgroup {
             }
             for pid in left {
                 // ESRCH: it exited on its own since we read the list.
-                trace::syscall(|| format!("kill({pid}, SIGKILL)"), kill(pid, Signal::SIGKILL)).ok();
+                sys::kill(pid, Signal::SIGKILL).ok();
             }
             sleep(POLL);
         }
@@ -156,10 +155,7 @@ impl Cgroup {
 
 /// Writes `value` to a cgroup file, traced as `write("<path>", "<value>", <len>) = <len>`.
 pub fn write_file(path: &Path, value: &str) -> Result<()> {
-    let result = fs::write(path, value).map(|()| value.len());
-    trace::io(|| format!("write({}, {}, {})", trace::quote(path.display()), trace::quote(value), value.len()), result)
-        .with_context(|| format!("write {value:?} to {}", path.display()))?;
-    Ok(())
+    sys::write_file(path, value).with_context(|| format!("write {value:?} to {}", path.display()))
 }
 
 /// The processes listed in `dir/cgroup.procs`; none if the directory is gone.
@@ -182,6 +178,7 @@ fn remove_dir(dir: &Path) -> Result<()> {
             sleep(POLL);
             continue;
         }
+        // Only the last attempt is traced: a busy retry says nothing the reader needs.
         return match trace::io(|| format!("rmdir({})", trace::quote(dir.display())), result) {
             Err(err) if err.kind() == ErrorKind::NotFound => Ok(()),
             other => other.with_context(|| format!("remove the cgroup {} (rmdir)", dir.display())),
@@ -192,8 +189,7 @@ fn remove_dir(dir: &Path) -> Result<()> {
 
 /// Removes the shared `rebox` parent; it stays while other containers are in it (EBUSY).
 fn remove_parent(parent: &Path) {
-    let result = fs::remove_dir(parent);
-    trace::io(|| format!("rmdir({})", trace::quote(parent.display())), result).ok();
+    sys::rmdir(parent).ok();
 }
 
 fn is_not_found(err: &anyhow::Error) -> bool {

@@ -1,15 +1,15 @@
 //! The command line of the chapter 2 runtime: chapter 1's, plus Docker's limit flags.
 
-use std::ffi::OsString;
+use anyhow::Result;
+use clap::{Parser, Subcommand};
 
-use clap::{Args, Parser, Subcommand};
-
-use cgroup_limits::args::{CidfileArgs, LimitArgs};
-use ns_isolation::args::IsolationArgs;
+use cgroup_limits::args::RunArgs;
+use cgroup_limits::run;
+use ns_isolation::trace;
 
 /// Chapter 2 of Rebox: run a command in new namespaces, with memory, CPU and process limits.
 #[derive(Debug, Parser)]
-#[command(name = "cgroup-limits", bin_name = "cgroup-limits", version)]
+#[command(name = "cgroup-limits", bin_name = "cgroup-limits", version, arg_required_else_help = true)]
 pub struct Cli {
     /// Print every syscall and cgroup file write the runtime makes, strace style, to stderr.
     #[arg(long, global = true)]
@@ -26,21 +26,14 @@ pub enum Command {
     Run(RunArgs),
 }
 
-/// `cgroup-limits run [OPTIONS] -- COMMAND [ARGS...]`.
-#[derive(Debug, Clone, Args)]
-pub struct RunArgs {
-    #[command(flatten)]
-    pub isolation: IsolationArgs,
-
-    #[command(flatten)]
-    pub limits: LimitArgs,
-
-    #[command(flatten)]
-    pub cid: CidfileArgs,
-
-    /// The command to run, and its arguments.
-    #[arg(required = true, trailing_var_arg = true, value_name = "COMMAND")]
-    pub command: Vec<OsString>,
+/// Runs the subcommand and returns the exit code.
+pub fn dispatch(cli: Cli) -> Result<i32> {
+    if cli.trace {
+        trace::enable();
+    }
+    match cli.command {
+        Command::Run(args) => run::run(&args),
+    }
 }
 
 #[cfg(test)]

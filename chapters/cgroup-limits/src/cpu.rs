@@ -78,7 +78,7 @@ impl CpuQuota {
 pub fn quota_for(nano_cpus: i64, period_us: u64) -> u64 {
     // EXERCISE(cpu-quota): scale the period by the fraction of a CPU: nano_cpus * period_us / 1e9
     todo!(
-        "cgroup-limits step 3 of 9 (cpu-quota): scale the period by the fraction of a CPU: nano_cpus * period_us / 1e9 — book: cgroup-limits.md#cpu-quota"
+        "cgroup-limits step 3 of 10 (cpu-quota): scale the period by the fraction of a CPU: nano_cpus * period_us / 1e9 — book: cgroup-limits.html#cpu-quota"
     )
 }
 

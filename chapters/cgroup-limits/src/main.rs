@@ -9,11 +9,10 @@
 #![allow(unused_imports, unused_variables, unused_mut, dead_code, unreachable_code)]
 
 mod cli;
-mod run;
 
 use ns_isolation::exit;
 
 fn main() {
     let cli = exit::parse_command_line::<cli::Cli>();
-    exit::exit_with("cgroup-limits", run::main(cli));
+    exit::exit_with("cgroup-limits", cli::dispatch(cli));
 }

@@ -90,7 +90,7 @@ impl MemoryLimit {
     pub fn v1_files(&self, swap_accounting: bool) -> Result<Vec<(&'static str, String)>> {
         // EXERCISE(memory-files): memory.limit_in_bytes, then memory.memsw.limit_in_bytes (default: twice the limit)
         todo!(
-            "cgroup-limits step 2 of 9 (memory-files): memory.limit_in_bytes, then memory.memsw.limit_in_bytes (default: twice the limit) — book: cgroup-limits.md#memory-files"
+            "cgroup-limits step 2 of 10 (memory-files): memory.limit_in_bytes, then memory.memsw.limit_in_bytes (default: twice the limit) — book: cgroup-limits.html#memory-files"
         )
     }
 

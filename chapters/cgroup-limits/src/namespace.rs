@@ -15,14 +15,13 @@
 //! See `man 7 cgroup_namespaces`, `man 2 unshare`. Introduced in chapter 2.
 
 use anyhow::{Context, Result};
-use nix::sched::{CloneFlags, unshare};
-use ns_isolation::namespaces::describe_flags;
-use ns_isolation::trace;
+use nix::sched::CloneFlags;
+use ns_isolation::sys;
 
 /// Puts the calling process in a new cgroup namespace rooted at its current cgroups.
 pub fn enter_cgroup_namespace() -> Result<()> {
-    // EXERCISE(cgroup-namespace): unshare(2) with CLONE_NEWCGROUP, traced like the other syscalls
+    // EXERCISE(cgroup-namespace): unshare(2) with CLONE_NEWCGROUP, through sys::unshare
     todo!(
-        "cgroup-limits step 7 of 9 (cgroup-namespace): unshare(2) with CLONE_NEWCGROUP, traced like the other syscalls — book: cgroup-limits.md#cgroup-namespace"
+        "cgroup-limits step 9 of 10 (cgroup-namespace): unshare(2) with CLONE_NEWCGROUP, through sys::unshare — book: cgroup-limits.html#cgroup-namespace"
     )
 }

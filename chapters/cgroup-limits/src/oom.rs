@@ -33,7 +33,7 @@ pub fn oom_kills(version: Version, memory_dir: &Path) -> Result<u64> {
     };
     // EXERCISE(oom-kills): v1: oom_kill in memory.oom_control, else memory.failcnt; v2: oom_kill in memory.events
     todo!(
-        "cgroup-limits step 8 of 9 (oom-kills): v1: oom_kill in memory.oom_control, else memory.failcnt; v2: oom_kill in memory.events — book: cgroup-limits.md#oom-kills"
+        "cgroup-limits step 10 of 10 (oom-kills): v1: oom_kill in memory.oom_control, else memory.failcnt; v2: oom_kill in memory.events — book: cgroup-limits.html#oom-kills"
     )
 }
 

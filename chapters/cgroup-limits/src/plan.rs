@@ -171,7 +171,7 @@ fn refuse_missing(limits: &Limits, controller: Controller, why: &str) -> Result<
 pub fn enable_controllers(ancestors: &[PathBuf], controllers: &[Controller]) -> Vec<Step> {
     // EXERCISE(enable-controllers): write "+memory +cpu +pids" to each ancestor's cgroup.subtree_control, top down
     todo!(
-        "cgroup-limits step 4 of 9 (enable-controllers): write \"+memory +cpu +pids\" to each ancestor's cgroup.subtree_control, top down — book: cgroup-limits.md#enable-controllers"
+        "cgroup-limits step 4 of 10 (enable-controllers): write \"+memory +cpu +pids\" to each ancestor's cgroup.subtree_control, top down — book: cgroup-limits.html#enable-controllers"
     )
 }
 
@@ -210,9 +210,10 @@ impl fmt::Display for Plan {
                 Step::Write { path, value } => writeln!(f, "echo {value} > {}", path.display())?,
             }
         }
-        writeln!(f, "# join: the runtime writes the container's pid")?;
+        let join_file = self.version.join_file();
+        writeln!(f, "# join: the container's first process moves itself in, before it execs")?;
         for dir in &self.dirs {
-            writeln!(f, "echo $PID > {}", dir.join("cgroup.procs").display())?;
+            writeln!(f, "echo 0 > {}", dir.join(join_file).display())?;
         }
         writeln!(f, "# remove, once the container has exited")?;
         for dir in self.dirs.iter().chain(&self.parents) {

@@ -66,7 +66,7 @@ pub fn clone_child(flags: CloneFlags, setup: impl FnOnce() -> Result<Infallible>
     });
     // EXERCISE(clone-child): clone the child with `flags` plus SIGCHLD as its exit signal
     todo!(
-        "ns-isolation step 2 of 9 (clone-child): clone the child with `flags` plus SIGCHLD as its exit signal — book: ns-isolation.md#clone-child"
+        "ns-isolation step 2 of 10 (clone-child): clone the child with `flags` plus SIGCHLD as its exit signal — book: ns-isolation.html#clone-child"
     )
 }
 

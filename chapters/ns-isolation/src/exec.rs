@@ -8,7 +8,7 @@
 //! shells. See `man 2 execve`, `man 3 execvp`. Introduced in chapter 1.
 
 use std::convert::Infallible;
-use std::ffi::{CString, OsString};
+use std::ffi::{CString, OsStr};
 use std::os::unix::ffi::OsStrExt;
 
 use anyhow::{Context, Result};
@@ -19,7 +19,8 @@ use crate::exit::{CANNOT_EXECUTE, Failure, NOT_FOUND};
 use crate::trace;
 
 /// Execs `argv` (searching `PATH`); only returns if the exec failed.
-pub fn exec_command(argv: &[OsString]) -> Result<Infallible> {
+pub fn exec_command(argv: &[impl AsRef<OsStr>]) -> Result<Infallible> {
+    let argv: Vec<&OsStr> = argv.iter().map(AsRef::as_ref).collect();
     let args = argv
         .iter()
         .map(|arg| CString::new(arg.as_bytes()))
@@ -29,7 +30,7 @@ pub fn exec_command(argv: &[OsString]) -> Result<Infallible> {
     trace::line(|| format!("execvp({}, {:?}) ...", trace::quote(program.to_string_lossy()), argv));
     // EXERCISE(exec): execvp the program with `args`; map ENOENT to 127 and other errors to 126 (exec_failure)
     todo!(
-        "ns-isolation step 8 of 9 (exec): execvp the program with `args`; map ENOENT to 127 and other errors to 126 (exec_failure) — book: ns-isolation.md#exec"
+        "ns-isolation step 9 of 10 (exec): execvp the program with `args`; map ENOENT to 127 and other errors to 126 (exec_failure) — book: ns-isolation.html#exec"
     )
 }
 

@@ -1,14 +1,16 @@
 //! Chapter 1, `ns-isolation`: a container is a process in new namespaces.
 //!
-//! The library holds the mechanism, one kernel concept per module; the binary
-//! (`main.rs`, `cli.rs`, `run.rs`) strings the pieces into a container
-//! lifecycle. Later chapters import this crate as `ns_isolation` and call the
-//! same functions from their own `run.rs`.
+//! The library holds the mechanism, one kernel concept per module, the
+//! container's lifecycle as phases ([`lifecycle`]), and [`run`], the story
+//! they tell at this chapter. The binary (`main.rs`, `cli.rs`) parses the
+//! command line and calls it. Later chapters import this crate as
+//! `ns_isolation` and call the same phases from their own `run`.
 //!
 //! Read in this order: [`namespaces`], [`clone`], [`userns`], [`mounts`],
-//! [`hostname`], [`loopback`], [`exec`], [`wait`]. [`trace`] is the `--trace`
-//! x-ray every module reports through, [`exit`] maps outcomes to Docker's
-//! exit codes, and [`args`] holds the `run` options later chapters flatten.
+//! [`loopback`], [`hostname`], [`exec`], [`wait`], then [`lifecycle`] and
+//! [`run`], which string them together. [`sys`] makes every syscall and
+//! [`trace`] is the `--trace` x-ray they report through; [`exit`] maps
+//! outcomes to Docker's exit codes, and [`args`] holds the `run` options.
 
 // Until every todo!() is done, some imports and arguments are unused: this keeps the
 // build quiet. Delete it when your chapter is green, to see if anything is left over.
@@ -19,9 +21,12 @@ pub mod clone;
 pub mod exec;
 pub mod exit;
 pub mod hostname;
+pub mod lifecycle;
 pub mod loopback;
 pub mod mounts;
 pub mod namespaces;
+pub mod run;
+pub mod sys;
 pub mod trace;
 pub mod userns;
 pub mod wait;

@@ -34,7 +34,7 @@ pub fn bring_up_loopback() -> Result<()> {
 
     // EXERCISE(loopback-up): add IFF_UP to the flags and write them back with SIOCSIFFLAGS
     todo!(
-        "ns-isolation step 6 of 9 (loopback-up): add IFF_UP to the flags and write them back with SIOCSIFFLAGS — book: ns-isolation.md#loopback-up"
+        "ns-isolation step 7 of 10 (loopback-up): add IFF_UP to the flags and write them back with SIOCSIFFLAGS — book: ns-isolation.html#loopback-up"
     )
 }
 

@@ -32,7 +32,7 @@ impl Namespace {
     pub fn clone_flag(self) -> CloneFlags {
         // EXERCISE(clone-flags): map each namespace to its CLONE_NEW* flag (man 2 clone)
         todo!(
-            "ns-isolation step 1 of 9 (clone-flags): map each namespace to its CLONE_NEW* flag (man 2 clone) — book: ns-isolation.md#clone-flags"
+            "ns-isolation step 1 of 10 (clone-flags): map each namespace to its CLONE_NEW* flag (man 2 clone) — book: ns-isolation.html#clone-flags"
         )
     }
 

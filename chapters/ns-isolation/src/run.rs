@@ -1,62 +1,43 @@
-//! The container's lifecycle as of chapter 1, step by step.
+//! The container's lifecycle as of chapter 1, parent side and child side.
 //!
 //! Parent: block signals → clone into new namespaces → (rootless) write the
-//! id maps → release the child → wait for its exec → wait for it to end,
-//! forwarding signals → exit with its status.
+//! id maps → release the child → wait for it to end, forwarding signals →
+//! exit with its status.
 //!
 //! Child: wait to be released → make mounts private → mount `/proc` →
 //! bring up `lo` → set the hostname → unblock signals → exec the command.
+//!
+//! It is in the library, not the binary, so that chapter 2 can run the
+//! same child steps after its own: [`set_up_container`].
 
 use std::convert::Infallible;
+use std::ffi::OsString;
 use std::path::Path;
 
 use anyhow::Result;
 use nix::unistd::Uid;
 
-use ns_isolation::namespaces::{Isolation, clone_flags};
-use ns_isolation::{clone, exec, hostname, loopback, mounts, trace, userns, wait};
+use crate::args::RunArgs;
+use crate::lifecycle::{self, start};
+use crate::namespaces::Isolation;
+use crate::{mounts, wait};
 
-use crate::cli::{Cli, Command, RunArgs};
-
-/// Runs the subcommand and returns the exit code.
-pub fn main(cli: Cli) -> Result<i32> {
-    if cli.trace {
-        trace::enable();
-    }
-    match cli.command {
-        Command::Run(args) => run(&args),
-    }
-}
-
-fn run(args: &RunArgs) -> Result<i32> {
+/// `run`: start the container, wait for it, return its exit code.
+pub fn run(args: &RunArgs) -> Result<i32> {
+    args.terminal.note_no_tty_yet("ns-isolation");
     // Without root, only a user namespace grants the rights to create the others.
-    let isolation = args.isolation.isolation(!Uid::effective().is_root());
-    let hostname = match &args.isolation.hostname {
-        Some(name) => name.clone(),
-        None => hostname::random_hex_id(6)?,
-    };
-
+    let isolation = args.isolation.isolation(!Uid::effective().is_root())?;
+    let hostname = args.isolation.hostname_or_random_id()?;
     wait::block_signals()?;
-    let flags = clone_flags(&isolation.namespaces());
-    let child = clone::clone_child(flags, || set_up_container(args, isolation, &hostname))?;
-    if isolation.user_namespace {
-        userns::map_caller_to_root(child.pid)?;
-    }
-    child.release()?;
-    let started = child.wait_for_exec();
-    let status = wait::wait_forwarding_signals(child.pid)?;
-    started?;
+    let container = start(&isolation, || set_up_container(&isolation, &hostname, &args.command))?;
+    let status = container.wait()?;
     Ok(wait::exit_code(status))
 }
 
-/// The child's side: everything between `clone` and `exec`.
-fn set_up_container(args: &RunArgs, isolation: Isolation, hostname: &str) -> Result<Infallible> {
-    mounts::make_mounts_private()?;
-    mounts::mount_proc(Path::new("/proc"))?;
-    if !isolation.host_network {
-        loopback::bring_up_loopback()?;
-    }
-    hostname::set_hostname(hostname)?;
-    wait::unblock_signals()?;
-    exec::exec_command(&args.command)
+/// The child's side: everything between `clone` and `exec`, in this order.
+pub fn set_up_container(isolation: &Isolation, hostname: &str, command: &[OsString]) -> Result<Infallible> {
+    // EXERCISE(child-order): make mounts private first, mount /proc, then lifecycle::finish, then lifecycle::exec
+    todo!(
+        "ns-isolation step 4 of 10 (child-order): make mounts private first, mount /proc, then lifecycle::finish, then lifecycle::exec — book: ns-isolation.html#child-order"
+    )
 }

@@ -8,12 +8,12 @@
 //! rootless containers possible. See `man 7 user_namespaces`. Introduced in
 //! chapter 1.
 
-use std::fs;
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use nix::unistd::{Gid, Pid, Uid};
 
-use crate::trace;
+use crate::sys;
 
 /// One `uid_map`/`gid_map` line: ids `inside..inside+count` are `outside..` on the host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,16 +44,13 @@ pub fn map_caller_to_root(child: Pid) -> Result<()> {
 pub fn write_id_maps(child: Pid, uid: IdMap, gid: IdMap) -> Result<()> {
     // EXERCISE(id-maps): write uid_map, then "deny" to setgroups, then gid_map, under /proc/<child>/
     todo!(
-        "ns-isolation step 3 of 9 (id-maps): write uid_map, then \"deny\" to setgroups, then gid_map, under /proc/<child>/ — book: ns-isolation.md#id-maps"
+        "ns-isolation step 3 of 10 (id-maps): write uid_map, then \"deny\" to setgroups, then gid_map, under /proc/<child>/ — book: ns-isolation.html#id-maps"
     )
 }
 
 fn write_proc_file(child: Pid, name: &str, contents: &str) -> Result<()> {
-    let path = format!("/proc/{child}/{name}");
-    let result = fs::write(&path, contents).map(|()| contents.len());
-    trace::io(|| format!("write({}, {}, {})", trace::quote(&path), trace::quote(contents), contents.len()), result)
-        .with_context(|| format!("write {contents:?} to {path}"))?;
-    Ok(())
+    let path = PathBuf::from(format!("/proc/{child}/{name}"));
+    sys::write_file(&path, contents).with_context(|| format!("write {contents:?} to {}", path.display()))
 }
 
 #[cfg(test)]

@@ -13,11 +13,11 @@
 //! See `man 7 pid_namespaces`, `man 2 wait4`, `man 3 sigwait`. Introduced in chapter 1.
 
 use anyhow::{Context, Result};
-use nix::sys::signal::{SigSet, Signal, kill};
+use nix::sys::signal::{SigSet, Signal};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 
-use crate::trace;
+use crate::{sys, trace};
 
 /// The signals passed on to the container.
 pub const FORWARDED: [Signal; 4] = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP, Signal::SIGQUIT];
@@ -57,9 +57,8 @@ pub fn wait_forwarding_signals(child: Pid) -> Result<WaitStatus> {
         }
         let signal = watched.wait().context("wait for a signal (sigwait)")?;
         if signal != Signal::SIGCHLD {
-            let result = kill(child, signal);
             // The container may have just exited: ESRCH is not an error here.
-            trace::syscall(|| format!("kill({child}, {signal})"), result).ok();
+            sys::kill(child, signal).ok();
         }
     }
 }
@@ -68,7 +67,7 @@ pub fn wait_forwarding_signals(child: Pid) -> Result<WaitStatus> {
 pub fn exit_code(status: WaitStatus) -> i32 {
     // EXERCISE(exit-code): the command's own status if it exited, 128 + N if killed by signal N
     todo!(
-        "ns-isolation step 9 of 9 (exit-code): the command's own status if it exited, 128 + N if killed by signal N — book: ns-isolation.md#exit-code"
+        "ns-isolation step 10 of 10 (exit-code): the command's own status if it exited, 128 + N if killed by signal N — book: ns-isolation.html#exit-code"
     )
 }
 

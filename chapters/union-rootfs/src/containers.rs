@@ -6,23 +6,27 @@
 //! layer and its files, and the overlay's `upper/`, `work/` and `merged/`.
 //! It is prepared under `tmp/` and renamed into place, under the store lock
 //! once its name is known to be free: a refused name leaves nothing behind.
-//! A stopped container stays until `rm` (or `run --rm`), like Docker's.
-//! Introduced in chapter 3.
+//! The runtime records when it starts (its pid) and how it ended (its exit
+//! code, whether the OOM killer ended it). A stopped container stays until
+//! `rm` (or `run --rm`), like Docker's. Introduced in chapter 3.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use nix::sys::signal::{Signal, kill};
+use docker_cli::clock;
+use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 
-use ns_isolation::trace;
+use cgroup_limits::cgroup::Cgroup;
+use cgroup_limits::lifecycle::Ended;
+use ns_isolation::exit::Failure;
 
 use crate::init_layer;
-use crate::layer::remove_tree;
-use crate::store::{Store, read_json, write_json};
+use crate::pid::HostProcess;
+use crate::store::{Store, read_json, remove_tree, write_json};
 
 /// What a container is: fixed when it is created.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -65,14 +69,19 @@ pub enum Status {
 pub struct State {
     /// Created, running or exited.
     pub status: Status,
-    /// The host pid of its PID 1, while running.
-    pub pid: Option<i32>,
+    /// Its PID 1, as the host sees it, while running.
+    pub process: Option<HostProcess>,
+    /// The runtime process that waits for it, records its end and removes its cgroup.
+    pub monitor: Option<HostProcess>,
     /// Its exit code, once exited.
     pub exit_code: Option<i32>,
     /// When it started and when it ended (Unix times).
     pub started: Option<i64>,
     /// When it ended.
     pub finished: Option<i64>,
+    /// Whether the OOM killer ended it (Docker's `OOMKilled`).
+    #[serde(default)]
+    pub oom_killed: bool,
 }
 
 /// A container and its directory.
@@ -86,16 +95,19 @@ pub struct Container {
     pub state: State,
 }
 
-/// Creates the container's directory (init layer included), refusing a name in use.
-pub fn create(store: &Store, config: ContainerConfig) -> Result<Container> {
-    let _lock = store.lock()?;
-    if let Some(other) = list(store)?.into_iter().find(|c| c.config.name == config.name) {
+/// Refuses `name` if a container of the store has it; the caller holds the store's lock.
+pub fn claim_name(store: &Store, name: &str) -> Result<String> {
+    if let Some(other) = list(store)?.into_iter().find(|c| c.config.name == name) {
         bail!(
-            "the container name {:?} is already in use by container {}: remove it or choose another name",
-            config.name,
+            "the container name {name:?} is already in use by container {}: remove it or choose another name",
             other.config.id
         );
     }
+    Ok(name.to_owned())
+}
+
+/// Creates the container's directory (init layer included); the caller holds the store's lock.
+pub fn create_locked(store: &Store, config: ContainerConfig) -> Result<Container> {
     let staging = store.temp_dir(".container-")?;
     for sub in ["upper", "work", "merged"] {
         let path = staging.path().join(sub);
@@ -153,6 +165,47 @@ pub fn find(store: &Store, reference: &str) -> Result<Container> {
 }
 
 impl Container {
+    /// Records that the container's first process, host pid `pid`, has started.
+    ///
+    /// With the pid go its start time and the runtime's own: see `pid.rs`.
+    pub fn record_start(&mut self, pid: Pid) -> Result<()> {
+        let running = State {
+            status: Status::Running,
+            process: Some(HostProcess::of(pid)?),
+            monitor: Some(HostProcess::of(Pid::this())?),
+            started: Some(clock::now()),
+            ..State::default()
+        };
+        self.set_state(running)
+    }
+
+    /// Records how the container ended, or removes it (`remove`, for `--rm`); returns Docker's exit code.
+    ///
+    /// A runtime error before the command ran is recorded with its exit
+    /// code (125, 126, 127) and returned; an OOM kill is recorded and
+    /// returned as an error that exits 137.
+    pub fn record_end(mut self, ended: Result<Ended>, remove: bool) -> Result<i32> {
+        let (code, oom_killed) = match &ended {
+            Ok(ended) => (ended.exit_code(), ended.oom_killed.is_some()),
+            Err(err) => (Failure::code_of(err), false),
+        };
+        let recorded = if remove {
+            remove_tree(&self.dir)
+        } else {
+            let finished = Some(clock::now());
+            self.set_state(State {
+                status: Status::Exited,
+                exit_code: Some(code),
+                finished,
+                oom_killed,
+                ..self.state.clone()
+            })
+        };
+        let code = ended?.into_exit_code();
+        recorded?;
+        code
+    }
+
     /// Records a new state; does nothing if the container was removed meanwhile (`rm -f`).
     pub fn set_state(&mut self, state: State) -> Result<()> {
         if self.dir.is_dir() {
@@ -162,13 +215,23 @@ impl Container {
         Ok(())
     }
 
-    /// Whether its process still runs (a runtime that died leaves a stale "running").
+    /// Whether its process still runs: recorded as running, and that very process alive.
     pub fn is_running(&self) -> bool {
-        self.state.status == Status::Running && self.state.pid.is_some_and(|pid| kill(Pid::from_raw(pid), None).is_ok())
+        self.state.status == Status::Running && self.state.process.is_some_and(|process| process.is_alive())
+    }
+
+    /// Whether it is recorded as running but its process is gone with nobody to record it:
+    /// the runtime that waited for it was killed, or the host rebooted.
+    pub fn ended_unrecorded(&self) -> bool {
+        self.state.status == Status::Running
+            && !self.is_running()
+            && !self.state.monitor.is_some_and(|monitor| monitor.is_alive())
     }
 }
 
 /// `rm [-f]`: removes a stopped container, or with `force` kills a running one first.
+///
+/// Its cgroup goes too, if a runtime that was killed left it behind.
 pub fn remove(store: &Store, reference: &str, force: bool) -> Result<()> {
     let container = find(store, reference)?;
     let name = &container.config.name;
@@ -176,13 +239,21 @@ pub fn remove(store: &Store, reference: &str, force: bool) -> Result<()> {
         if !force {
             bail!("cannot remove container {name}: it is running (stop it, or use rm -f)");
         }
-        let pid = Pid::from_raw(container.state.pid.unwrap_or_default());
-        let result = kill(pid, Signal::SIGKILL);
-        trace::syscall(|| format!("kill({pid}, SIGKILL)"), result).ok();
+        if let Some(process) = container.state.process {
+            process.signal(Signal::SIGKILL)?;
+            process.wait_gone(Duration::from_secs(5));
+        }
+        // Give its runtime the moment it needs to record the end and remove the cgroup.
         let deadline = Instant::now() + Duration::from_secs(5);
-        while kill(pid, None).is_ok() && Instant::now() < deadline {
+        while find(store, &container.config.id)
+            .is_ok_and(|c| c.state.status == Status::Running && !c.ended_unrecorded())
+            && Instant::now() < deadline
+        {
             std::thread::sleep(Duration::from_millis(10));
         }
+    }
+    if let Some(cgroup) = Cgroup::existing(&container.config.id)? {
+        cgroup.remove().with_context(|| format!("remove the cgroup of container {name}"))?;
     }
     remove_tree(&container.dir).with_context(|| format!("remove container {name}"))
 }
@@ -215,22 +286,26 @@ mod tests {
     fn a_container_has_no_state_file_until_it_starts_and_lists_as_created() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let mut container = create(&store, config("web")).unwrap();
+        let mut container = create_locked(&store, config("web")).unwrap();
         assert!(!container.dir.join("state.json").exists());
         assert_eq!(find(&store, "web").unwrap().state.status, Status::Created);
 
-        container.set_state(State { status: Status::Running, pid: Some(1), ..State::default() }).unwrap();
+        container.record_start(Pid::this()).unwrap();
         assert!(container.dir.join("state.json").is_file());
         let found = find(&store, "web").unwrap();
-        assert_eq!((found.state.status, found.state.pid), (Status::Running, Some(1)));
+        assert_eq!(
+            (found.state.status, found.state.process.map(|p| p.pid)),
+            (Status::Running, Some(Pid::this().as_raw()))
+        );
+        assert!(found.is_running());
     }
 
     #[test]
     fn a_name_in_use_is_refused_and_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        create(&store, config("web")).unwrap();
-        let err = create(&store, config("web")).unwrap_err();
+        create_locked(&store, config("web")).unwrap();
+        let err = claim_name(&store, "web").unwrap_err();
         assert!(err.to_string().contains("already in use"), "{err:#}");
         assert_eq!(list(&store).unwrap().len(), 1);
         assert_eq!(fs::read_dir(store.tmp_dir()).unwrap().count(), 0, "a staging directory was left");

@@ -130,7 +130,7 @@ pub fn resolve(store: &Store, reference: &str) -> Result<Image> {
         return read_image(store, id);
     }
     let prefix = reference.strip_prefix("sha256:").unwrap_or(reference);
-    if prefix.len() >= 4 && crate::id::is_lower_hex(prefix) {
+    if prefix.len() >= 4 && docker_cli::random::is_lower_hex(prefix) {
         let ids: Vec<Digest> = all_ids(store)?.into_iter().filter(|id| id[7..].starts_with(prefix)).collect();
         if let [id] = ids.as_slice() {
             return read_image(store, id);

@@ -14,12 +14,12 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use oci_spec::image::{Config, HistoryBuilder, ImageConfiguration, ImageConfigurationBuilder, RootFsBuilder};
 
-use crate::clock;
 use crate::digest::Digest;
 use crate::image::{normalize, repositories};
 use crate::layer::{self, Expected};
 use crate::process::parse_command_form;
 use crate::store::{Store, write_atomic, write_json};
+use docker_cli::clock;
 
 /// Imports `source` as the image `name`; returns its id.
 pub fn import(store: &Store, source: &Path, name: &str, changes: &[String]) -> Result<Digest> {

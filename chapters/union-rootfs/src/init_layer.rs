@@ -15,7 +15,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use crate::bind::bind_mount;
+use crate::bind::Bind;
 
 /// The files the runtime writes for each container, and where they show inside.
 pub const CONTAINER_FILES: [(&str, &str); 3] =
@@ -56,11 +56,11 @@ pub fn create(container_dir: &Path, hostname: &str) -> Result<()> {
     Ok(())
 }
 
-/// Binds the container's own files over their placeholders in the mounted root `merged`.
-pub fn bind_container_files(container_dir: &Path, merged: &Path) -> Result<()> {
-    // EXERCISE(init-layer): bind mount each CONTAINER_FILES file of `container_dir` onto its place under `merged`
+/// The bind mounts that put the container's own files over their placeholders.
+pub fn binds(container_dir: &Path) -> Vec<Bind> {
+    // EXERCISE(init-layer): one read-write Bind per CONTAINER_FILES entry: container_dir/<name> onto /<inside>
     todo!(
-        "union-rootfs step 6 of 10 (init-layer): bind mount each CONTAINER_FILES file of `container_dir` onto its place under `merged` — book: union-rootfs.md#init-layer"
+        "union-rootfs step 5 of 12 (init-layer): one read-write Bind per CONTAINER_FILES entry: container_dir/<name> onto /<inside> — book: union-rootfs.html#init-layer"
     )
 }
 

@@ -8,12 +8,11 @@
 #![allow(unused_imports, unused_variables, unused_mut, dead_code, unreachable_code)]
 
 mod cli;
-mod commands;
-mod run;
+mod dispatch;
 
 use ns_isolation::exit;
 
 fn main() {
     let cli = exit::parse_command_line::<cli::Cli>();
-    exit::exit_with("union-rootfs", commands::main(cli));
+    exit::exit_with("union-rootfs", dispatch::main(cli));
 }

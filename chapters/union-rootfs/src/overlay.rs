@@ -14,15 +14,21 @@
 //! durable. A `--rm` container's writes are deleted a moment later, so its
 //! overlay is mounted `volatile` (Linux 5.10), which skips every sync of the
 //! upper layer; should the host crash meanwhile, the layer may be lost,
-//! which for `--rm` it is anyway. See the kernel's
-//! `Documentation/filesystems/overlayfs.rst`, `man 2 mount`. Introduced in chapter 3.
+//! which for `--rm` it is anyway.
+//!
+//! Overlayfs keeps its markers (an opaque directory, a redirect) in
+//! `trusted.overlay.*` xattrs, which only the host's root can read. An
+//! overlay mounted in a user namespace is given `userxattr` (Linux 5.11)
+//! and uses `user.overlay.*` instead; the store writes both on its layers
+//! (see `whiteout.rs`). See the kernel's `Documentation/filesystems/overlayfs.rst`,
+//! `man 2 mount`. Introduced in chapter 3.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use nix::mount::MsFlags;
 
-use ns_isolation::mounts::traced_mount;
+use ns_isolation::sys;
 
 /// `mount(2)` copies its data argument into one page: options longer than this are refused.
 pub const MAX_OPTIONS: usize = 4095;
@@ -38,6 +44,8 @@ pub struct Overlay {
     pub work: PathBuf,
     /// Never sync the upper layer to disk: for a container removed when it ends.
     pub volatile: bool,
+    /// Keep overlayfs's own markers in `user.overlay.*` xattrs: for an overlay mounted in a user namespace.
+    pub userxattr: bool,
 }
 
 impl Overlay {
@@ -45,10 +53,11 @@ impl Overlay {
     pub fn for_container(container_dir: &Path, image_layers_bottom_first: &[PathBuf], volatile: bool) -> Self {
         let mut lower = vec![container_dir.join("init")];
         lower.extend(image_layers_bottom_first.iter().rev().cloned());
-        Self { lower, upper: container_dir.join("upper"), work: container_dir.join("work"), volatile }
+        let (upper, work) = (container_dir.join("upper"), container_dir.join("work"));
+        Self { lower, upper, work, volatile, userxattr: false }
     }
 
-    /// The mount options: `lowerdir=TOP:...:BASE,upperdir=UPPER,workdir=WORK`, then `,volatile` if asked.
+    /// The mount options: `lowerdir=TOP:...:BASE,upperdir=UPPER,workdir=WORK`, then `,volatile` and `,userxattr` if asked.
     pub fn options(&self) -> Result<String> {
         for path in self.lower.iter().chain([&self.upper, &self.work]) {
             let text = path.to_str().with_context(|| format!("the layer path {} is not UTF-8", path.display()))?;
@@ -56,18 +65,18 @@ impl Overlay {
                 bail!("the layer path {text:?} contains ',', ':' or '\\', which overlay options cannot hold");
             }
         }
-        // EXERCISE(overlay-options): join the lower layers (top first) with ':', add upperdir, workdir, and volatile if set
+        // EXERCISE(overlay-options): join the lower layers (top first) with ':', add upperdir, workdir, then ",volatile" and ",userxattr" if set
         todo!(
-            "union-rootfs step 4 of 10 (overlay-options): join the lower layers (top first) with ':', add upperdir, workdir, and volatile if set — book: union-rootfs.md#overlay-options"
+            "union-rootfs step 7 of 12 (overlay-options): join the lower layers (top first) with ':', add upperdir, workdir, then \",volatile\" and \",userxattr\" if set — book: union-rootfs.html#overlay-options"
         )
     }
 
     /// Mounts the overlay on `merged`, in the caller's mount namespace.
     pub fn mount(&self, merged: &Path) -> Result<()> {
         let options = self.options()?;
-        // EXERCISE(mount-overlay): mount an "overlay" filesystem (source "overlay") on `merged` with `options`
+        // EXERCISE(mount-overlay): sys::mount an "overlay" filesystem (source "overlay") on `merged` with `options`
         todo!(
-            "union-rootfs step 5 of 10 (mount-overlay): mount an \"overlay\" filesystem (source \"overlay\") on `merged` with `options` — book: union-rootfs.md#mount-overlay"
+            "union-rootfs step 8 of 12 (mount-overlay): sys::mount an \"overlay\" filesystem (source \"overlay\") on `merged` with `options` — book: union-rootfs.html#mount-overlay"
         )
     }
 }
@@ -91,6 +100,13 @@ mod tests {
     fn a_container_removed_when_it_ends_gets_a_volatile_upper_layer() {
         let overlay = Overlay::for_container(Path::new("/c"), &[PathBuf::from("/l")], true);
         assert_eq!(overlay.options().unwrap(), "lowerdir=/c/init:/l,upperdir=/c/upper,workdir=/c/work,volatile");
+    }
+
+    #[test]
+    fn an_overlay_in_a_user_namespace_keeps_its_markers_in_user_xattrs() {
+        let overlay =
+            Overlay { userxattr: true, ..Overlay::for_container(Path::new("/c"), &[PathBuf::from("/l")], false) };
+        assert_eq!(overlay.options().unwrap(), "lowerdir=/c/init:/l,upperdir=/c/upper,workdir=/c/work,userxattr");
     }
 
     #[test]

@@ -17,10 +17,9 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use nix::mount::{MntFlags, umount2};
-use nix::unistd::{chdir, chroot, pivot_root};
+use nix::mount::MntFlags;
 
-use ns_isolation::trace;
+use ns_isolation::sys;
 
 use crate::bind::bind_mount;
 
@@ -28,18 +27,16 @@ use crate::bind::bind_mount;
 pub fn pivot_into(new_root: &Path) -> Result<()> {
     // pivot_root needs the new root to be a mount point of its own.
     bind_mount(new_root, new_root)?;
-    // EXERCISE(pivot-root): chdir into `new_root`, pivot_root(".", "."), umount2(".", MNT_DETACH), chdir("/")
+    // EXERCISE(pivot-root): sys::chdir into `new_root`, sys::pivot_root(".", "."), sys::umount2(".", MNT_DETACH), sys::chdir("/")
     todo!(
-        "union-rootfs step 7 of 10 (pivot-root): chdir into `new_root`, pivot_root(\".\", \".\"), umount2(\".\", MNT_DETACH), chdir(\"/\") — book: union-rootfs.md#pivot-root"
+        "union-rootfs step 11 of 12 (pivot-root): sys::chdir into `new_root`, sys::pivot_root(\".\", \".\"), sys::umount2(\".\", MNT_DETACH), sys::chdir(\"/\") — book: union-rootfs.html#pivot-root"
     )
 }
 
 /// `--no-pivot`: only changes this process's root directory. Insecure: the old root stays reachable.
 pub fn chroot_into(new_root: &Path) -> Result<()> {
-    let result = chdir(new_root);
-    trace::syscall(|| format!("chdir({})", trace::quote(new_root.display())), result)
-        .with_context(|| format!("enter the new root {} (chdir)", new_root.display()))?;
-    trace::syscall(|| "chroot(\".\")".to_owned(), chroot(".")).context("change the root directory (chroot .)")?;
-    trace::syscall(|| "chdir(\"/\")".to_owned(), chdir("/")).context("enter the new root (chdir /)")?;
+    sys::chdir(new_root).with_context(|| format!("enter the new root {} (chdir)", new_root.display()))?;
+    sys::chroot(Path::new(".")).context("change the root directory (chroot .)")?;
+    sys::chdir(Path::new("/")).context("enter the new root (chdir /)")?;
     Ok(())
 }

@@ -9,8 +9,12 @@
 //! (`CMD python app.py`) is stored as `["/bin/sh", "-c", "python app.py"]`:
 //! the shell is the process, the line its argument. Introduced in chapter 3.
 
-use anyhow::{Result, bail};
+use std::fs;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
 use ns_isolation::exit::{Failure, RUNTIME_FAILED};
+use ns_isolation::sys;
 
 /// The PATH a container gets when its image sets none (Docker's default).
 pub const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -24,7 +28,7 @@ pub fn command_line(
 ) -> Result<Vec<String>> {
     // EXERCISE(entrypoint-cmd): --entrypoint replaces Entrypoint and drops Cmd; COMMAND replaces Cmd
     todo!(
-        "union-rootfs step 10 of 10 (entrypoint-cmd): --entrypoint replaces Entrypoint and drops Cmd; COMMAND replaces Cmd — book: union-rootfs.md#entrypoint-cmd"
+        "union-rootfs step 4 of 12 (entrypoint-cmd): --entrypoint replaces Entrypoint and drops Cmd; COMMAND replaces Cmd — book: union-rootfs.html#entrypoint-cmd"
     )
 }
 
@@ -64,6 +68,23 @@ pub fn working_dir(image_dir: Option<&str>, flag: Option<&str>) -> Result<String
         bail!("the working directory {dir:?} is invalid: it needs to be an absolute path");
     }
     Ok(dir.to_owned())
+}
+
+/// The child's last step before exec: its working directory and environment.
+///
+/// Called after `pivot_root`, so the directory is made and entered inside
+/// the container's root, whatever symlinks the image has on the way.
+pub fn enter(cwd: &str, env: &[String]) -> Result<()> {
+    enter_working_dir(cwd)?;
+    enter_environment(env);
+    Ok(())
+}
+
+/// Creates the working directory if the image lacks it (as Docker does), and enters it.
+pub fn enter_working_dir(cwd: &str) -> Result<()> {
+    fs::create_dir_all(cwd).with_context(|| format!("create the working directory {cwd}"))?;
+    sys::chdir(Path::new(cwd)).with_context(|| format!("enter the working directory {cwd} (chdir)"))?;
+    Ok(())
 }
 
 /// Replaces this process's environment with `env`, so `execvp` searches the container's PATH.

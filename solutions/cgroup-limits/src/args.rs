@@ -5,15 +5,38 @@
 //! value formats; a malformed or out-of-range value is refused while the
 //! command line is parsed, before anything exists, and the runtime exits 125.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use clap::Args;
+use ns_isolation::args::{IsolationArgs, TerminalArgs};
 
 use crate::cpu::{CpuQuota, check_cpus, parse_cpus};
+use crate::id::ContainerId;
 use crate::memory::{MemoryLimit, Swap, parse_memory, parse_swap};
 use crate::pids::{PidsLimit, parse_pids_limit};
 use crate::plan::Limits;
+
+/// `cgroup-limits run [OPTIONS] -- COMMAND [ARGS...]`.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub isolation: IsolationArgs,
+
+    #[command(flatten)]
+    pub terminal: TerminalArgs,
+
+    #[command(flatten)]
+    pub limits: LimitArgs,
+
+    #[command(flatten)]
+    pub cid: CidfileArgs,
+
+    /// The command to run, and its arguments.
+    #[arg(required = true, trailing_var_arg = true, value_name = "COMMAND")]
+    pub command: Vec<OsString>,
+}
 
 /// `-m/--memory`, `--memory-swap`, `--cpus`, `--pids-limit`.
 #[derive(Debug, Clone, Args)]
@@ -44,6 +67,20 @@ impl LimitArgs {
             pids: self.pids_limit.and_then(PidsLimit::from_flag),
         })
     }
+
+    /// The limits of a container's cgroup, or `None` for no cgroup at all when `rootless`.
+    ///
+    /// Only root may make a cgroup, so a rootless run with a limit is refused.
+    pub fn cgroup_limits(&self, rootless: bool) -> Result<Option<Limits>> {
+        let limits = self.limits()?;
+        match (rootless, limits.is_empty()) {
+            (false, _) => Ok(Some(limits)),
+            (true, true) => Ok(None),
+            (true, false) => bail!(
+                "cgroup limits need root: the cgroup trees belong to root (run with sudo, or without -m, --memory-swap, --cpus and --pids-limit)"
+            ),
+        }
+    }
 }
 
 /// `--cpus`, in nano-CPUs, within what this host has.
@@ -58,4 +95,18 @@ pub struct CidfileArgs {
     /// Write the container's id to this file (which must not exist), as `docker run --cidfile` does.
     #[arg(long, value_name = "PATH")]
     pub cidfile: Option<PathBuf>,
+}
+
+impl CidfileArgs {
+    /// Writes `id` to the `--cidfile`, if one was given; refuses a file that exists.
+    pub fn write(&self, id: &ContainerId) -> Result<()> {
+        self.cidfile.as_deref().map_or(Ok(()), |path| id.write_cidfile(path))
+    }
+
+    /// Removes the `--cidfile` again, for a run refused before its container existed.
+    pub fn remove(&self) {
+        if let Some(path) = &self.cidfile {
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }

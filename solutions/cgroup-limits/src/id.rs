@@ -11,7 +11,7 @@ use std::io::{ErrorKind, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use ns_isolation::hostname::random_hex_id;
+use docker_cli::random::random_hex_id;
 
 /// A container's id: 64 lowercase hex digits.
 #[derive(Debug, Clone, PartialEq, Eq)]

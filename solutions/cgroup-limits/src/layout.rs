@@ -66,6 +66,25 @@ pub enum Version {
     V2,
 }
 
+impl Version {
+    /// The file a process writes `0` to, to move itself in: `tasks` on v1, `cgroup.procs` on v2.
+    ///
+    /// Moving a whole process (`cgroup.procs`, or any pid but the writer's
+    /// own) makes the kernel hold off every fork and exit on the machine
+    /// while it moves the threads, and taking that lock waits for an RCU
+    /// grace period: milliseconds. A thread moving only itself needs no
+    /// such lock (`cgroup_procs_write_start` in `kernel/cgroup/cgroup.c`).
+    /// v1's `tasks` moves one thread, and the child, a copy of a
+    /// single-threaded runtime, has only one: it moves all of itself. v2 has
+    /// no `tasks`; its `cgroup.threads` works only in threaded groups.
+    pub fn join_file(self) -> &'static str {
+        match self {
+            Version::V1 => "tasks",
+            Version::V2 => "cgroup.procs",
+        }
+    }
+}
+
 /// The host's cgroup layout, as `statfs` on the cgroup root reveals it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {

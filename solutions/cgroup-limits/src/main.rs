@@ -5,11 +5,10 @@
 //! way: `cgroup-limits: container killed by the OOM killer (memory limit 64 MiB)`.
 
 mod cli;
-mod run;
 
 use ns_isolation::exit;
 
 fn main() {
     let cli = exit::parse_command_line::<cli::Cli>();
-    exit::exit_with("cgroup-limits", run::main(cli));
+    exit::exit_with("cgroup-limits", cli::dispatch(cli));
 }

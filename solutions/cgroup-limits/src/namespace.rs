@@ -15,17 +15,14 @@
 //! See `man 7 cgroup_namespaces`, `man 2 unshare`. Introduced in chapter 2.
 
 use anyhow::{Context, Result};
-use nix::sched::{CloneFlags, unshare};
-use ns_isolation::namespaces::describe_flags;
-use ns_isolation::trace;
+use nix::sched::CloneFlags;
+use ns_isolation::sys;
 
 /// Puts the calling process in a new cgroup namespace rooted at its current cgroups.
 pub fn enter_cgroup_namespace() -> Result<()> {
     // ANCHOR: enter_cgroup_namespace
-    // EXERCISE(cgroup-namespace): unshare(2) with CLONE_NEWCGROUP, traced like the other syscalls
-    let flags = CloneFlags::CLONE_NEWCGROUP;
-    trace::syscall(|| format!("unshare({})", describe_flags(flags)), unshare(flags))
-        .context("create a cgroup namespace (unshare CLONE_NEWCGROUP)")?;
+    // EXERCISE(cgroup-namespace): unshare(2) with CLONE_NEWCGROUP, through sys::unshare
+    sys::unshare(CloneFlags::CLONE_NEWCGROUP).context("create a cgroup namespace (unshare CLONE_NEWCGROUP)")?;
     Ok(())
     // END EXERCISE
     // ANCHOR_END: enter_cgroup_namespace

@@ -215,9 +215,10 @@ impl fmt::Display for Plan {
                 Step::Write { path, value } => writeln!(f, "echo {value} > {}", path.display())?,
             }
         }
-        writeln!(f, "# join: the runtime writes the container's pid")?;
+        let join_file = self.version.join_file();
+        writeln!(f, "# join: the container's first process moves itself in, before it execs")?;
         for dir in &self.dirs {
-            writeln!(f, "echo $PID > {}", dir.join("cgroup.procs").display())?;
+            writeln!(f, "echo 0 > {}", dir.join(join_file).display())?;
         }
         writeln!(f, "# remove, once the container has exited")?;
         for dir in self.dirs.iter().chain(&self.parents) {

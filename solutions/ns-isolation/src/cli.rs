@@ -1,14 +1,14 @@
 //! The command line of the chapter 1 runtime, with Docker's words.
 
-use std::ffi::OsString;
+use anyhow::Result;
+use clap::{Parser, Subcommand};
 
-use clap::{Args, Parser, Subcommand};
-
-use ns_isolation_solution::args::IsolationArgs;
+use ns_isolation_solution::args::RunArgs;
+use ns_isolation_solution::{run, trace};
 
 /// Chapter 1 of Rebox: run a command in new Linux namespaces.
 #[derive(Debug, Parser)]
-#[command(name = "ns-isolation", bin_name = "ns-isolation", version)]
+#[command(name = "ns-isolation", bin_name = "ns-isolation", version, arg_required_else_help = true)]
 pub struct Cli {
     /// Print every syscall the runtime makes, strace style, to stderr.
     #[arg(long, global = true)]
@@ -25,15 +25,14 @@ pub enum Command {
     Run(RunArgs),
 }
 
-/// `ns-isolation run [OPTIONS] -- COMMAND [ARGS...]`.
-#[derive(Debug, Clone, Args)]
-pub struct RunArgs {
-    #[command(flatten)]
-    pub isolation: IsolationArgs,
-
-    /// The command to run, and its arguments.
-    #[arg(required = true, trailing_var_arg = true, value_name = "COMMAND")]
-    pub command: Vec<OsString>,
+/// Runs the subcommand and returns the exit code.
+pub fn dispatch(cli: Cli) -> Result<i32> {
+    if cli.trace {
+        trace::enable();
+    }
+    match cli.command {
+        Command::Run(args) => run::run(&args),
+    }
 }
 
 #[cfg(test)]

@@ -66,9 +66,10 @@ pub fn clone_child(flags: CloneFlags, setup: impl FnOnce() -> Result<Infallible>
     });
     // ANCHOR: clone
     // EXERCISE(clone-child): clone the child with `flags` plus SIGCHLD as its exit signal
-    // SAFETY: the runtime has started no threads (see `main.rs`), so the child,
-    // a copy of this single-threaded process, may allocate and lock freely
-    // until it execs; its stack is the `stack` buffer, which outlives the call.
+    // SAFETY: the runtime starts no thread before clone (an invariant, see
+    // ARCHITECTURE.md), so the child, a copy of this single-threaded process,
+    // may allocate and lock freely until it execs; its stack is the `stack`
+    // buffer, which outlives the call.
     let result = unsafe { nix::sched::clone(child_main, &mut stack, flags, Some(Signal::SIGCHLD as i32)) };
     let pid = trace::syscall(|| format!("clone({}|SIGCHLD)", describe_flags(flags)), result)
         .with_context(|| format!("clone a child into new namespaces ({})", describe_flags(flags)))?;

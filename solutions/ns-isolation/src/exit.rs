@@ -7,6 +7,7 @@
 //! is the runtime's and means 125. Introduced in chapter 1.
 
 use std::fmt;
+use std::io::Write;
 use std::process::exit;
 
 use clap::Parser;
@@ -47,11 +48,21 @@ impl fmt::Display for Failure {
 impl std::error::Error for Failure {}
 
 /// Parses the command line as Docker does: `--help` and `--version` print
-/// and exit 0; a bad flag or value exits 125, before anything was created.
+/// and exit 0, and so does a bare command with nothing to do; a bad flag or
+/// value exits 125, before anything was created.
 pub fn parse_command_line<C: Parser>() -> C {
     match C::try_parse() {
         Ok(cli) => cli,
         Err(err) if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => err.exit(),
+        Err(err) if err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = std::io::stdout().write_all(err.render().to_string().as_bytes());
+            exit(0);
+        }
+        // `REBOX_ROOT` in the environment counts as an argument for clap, but not for a learner.
+        Err(err) if err.kind() == ErrorKind::MissingSubcommand && std::env::args_os().len() == 1 => {
+            let _ = std::io::stdout().write_all(C::command().render_help().to_string().as_bytes());
+            exit(0);
+        }
         Err(err) => {
             let _ = err.print();
             exit(RUNTIME_FAILED);

@@ -4,11 +4,10 @@
 //! `ns-isolation: <what failed>: <why>`.
 
 mod cli;
-mod run;
 
 use ns_isolation_solution::exit;
 
 fn main() {
     let cli = exit::parse_command_line::<cli::Cli>();
-    exit::exit_with("ns-isolation", run::main(cli));
+    exit::exit_with("ns-isolation", cli::dispatch(cli));
 }

@@ -13,11 +13,11 @@
 //! See `man 7 pid_namespaces`, `man 2 wait4`, `man 3 sigwait`. Introduced in chapter 1.
 
 use anyhow::{Context, Result};
-use nix::sys::signal::{SigSet, Signal, kill};
+use nix::sys::signal::{SigSet, Signal};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 
-use crate::trace;
+use crate::{sys, trace};
 
 /// The signals passed on to the container.
 pub const FORWARDED: [Signal; 4] = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP, Signal::SIGQUIT];
@@ -57,9 +57,8 @@ pub fn wait_forwarding_signals(child: Pid) -> Result<WaitStatus> {
         }
         let signal = watched.wait().context("wait for a signal (sigwait)")?;
         if signal != Signal::SIGCHLD {
-            let result = kill(child, signal);
             // The container may have just exited: ESRCH is not an error here.
-            trace::syscall(|| format!("kill({child}, {signal})"), result).ok();
+            sys::kill(child, signal).ok();
         }
     }
 }

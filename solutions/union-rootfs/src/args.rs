@@ -1,11 +1,42 @@
 //! The `run` options chapter 3 adds: the container's name, process and root.
 //!
 //! They live in the library so later chapters can flatten them into their
-//! own `run`, beside chapters 1 and 2's. Docker's flag names.
+//! own `run`. From this chapter on `run` takes an IMAGE and an optional
+//! COMMAND, and every later chapter's `RunArgs` flattens this one whole and
+//! adds its flags. Docker's flag names.
 
 use clap::Args;
+use docker_cli::names::validate_name;
 
-use crate::id::validate_name;
+use cgroup_limits::args::{CidfileArgs, LimitArgs};
+use ns_isolation::args::{IsolationArgs, TerminalArgs};
+
+/// `union-rootfs run [OPTIONS] IMAGE [COMMAND [ARGS...]]`.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub isolation: IsolationArgs,
+
+    #[command(flatten)]
+    pub terminal: TerminalArgs,
+
+    #[command(flatten)]
+    pub limits: LimitArgs,
+
+    #[command(flatten)]
+    pub cid: CidfileArgs,
+
+    #[command(flatten)]
+    pub rootfs: RootfsArgs,
+
+    /// The image: NAME[:TAG] or an image id.
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+
+    /// The command to run and its arguments [default: the image's Cmd].
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
 
 /// `--name`, `--rm`, `-e`, `-w`, `--entrypoint`, `--no-pivot`.
 #[derive(Debug, Clone, Args)]

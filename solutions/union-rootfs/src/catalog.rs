@@ -2,16 +2,17 @@
 //!
 //! `images`: REPOSITORY TAG IMAGE ID CREATED SIZE, newest first; an image
 //! without a name shows `<none>`. `ps`: CONTAINER ID IMAGE COMMAND CREATED
-//! STATUS NAMES, running containers only unless `-a`. Introduced in chapter 3.
+//! STATUS PORTS NAMES, running containers only unless `-a`; PORTS stays
+//! empty until chapter 4 publishes ports. Introduced in chapter 3.
 
 use anyhow::Result;
 
-use crate::clock::{ago, human_duration, now, parse_rfc3339};
-use crate::containers::{self, Status};
+use crate::containers::{self, Container, Status};
 use crate::image::{all_ids, read_image, repositories};
 use crate::layer::layer_size;
 use crate::store::Store;
-use crate::table::{command_cell, human_size, render};
+use docker_cli::clock::{ago, human_duration, now, parse_rfc3339};
+use docker_cli::table::{command_cell, human_size, render};
 
 /// `images`.
 pub fn images_table(store: &Store) -> Result<String> {
@@ -45,18 +46,26 @@ pub fn images_table(store: &Store) -> Result<String> {
     Ok(render(&["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"], &rows))
 }
 
-/// `ps [-a]`.
+/// `ps [-a]`, for a runtime that publishes no ports.
 pub fn ps_table(store: &Store, all: bool) -> Result<String> {
+    ps_table_with_ports(store, all, |_| String::new())
+}
+
+/// `ps [-a]`, with the PORTS column `ports` gives for each container.
+pub fn ps_table_with_ports(store: &Store, all: bool, ports: impl Fn(&Container) -> String) -> Result<String> {
     let mut rows = Vec::new();
     for container in containers::list(store)? {
-        let running = container.is_running();
+        let running = container.state.status == Status::Running && !container.ended_unrecorded();
         if !all && !running {
             continue;
         }
         let state = &container.state;
         let status = match state.status {
-            Status::Running if running => format!("Up {}", human_duration(now() - state.started.unwrap_or(now()))),
-            Status::Running => "Dead".to_owned(),
+            // Its runtime was killed, or the host rebooted: the exit status is lost, as Docker's 255 says.
+            Status::Running if container.ended_unrecorded() => {
+                format!("Exited (255) {}", ago(state.started.unwrap_or(now())))
+            }
+            Status::Running => format!("Up {}", human_duration(now() - state.started.unwrap_or(now()))),
             Status::Created => "Created".to_owned(),
             Status::Exited => {
                 format!("Exited ({}) {}", state.exit_code.unwrap_or(-1), ago(state.finished.unwrap_or(now())))
@@ -69,8 +78,9 @@ pub fn ps_table(store: &Store, all: bool) -> Result<String> {
             command_cell(&config.command),
             ago(config.created),
             status,
+            ports(&container),
             config.name.clone(),
         ]);
     }
-    Ok(render(&["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"], &rows))
+    Ok(render(&["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"], &rows))
 }

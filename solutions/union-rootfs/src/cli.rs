@@ -3,16 +3,15 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 
-use cgroup_limits::args::{CidfileArgs, LimitArgs};
-use ns_isolation::args::IsolationArgs;
-use union_rootfs_solution::args::RootfsArgs;
+use union_rootfs_solution::args::RunArgs;
+use union_rootfs_solution::commands::StoreCommand;
 use union_rootfs_solution::store::DEFAULT_ROOT;
 
 /// Chapter 3 of Rebox: run a command in a container with its own root filesystem, made from an image.
 #[derive(Debug, Parser)]
-#[command(name = "union-rootfs", bin_name = "union-rootfs", version)]
+#[command(name = "union-rootfs", bin_name = "union-rootfs", version, arg_required_else_help = true)]
 pub struct Cli {
     /// Print every syscall and cgroup file write the runtime makes, strace style, to stderr.
     #[arg(long, global = true)]
@@ -30,91 +29,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a command in a new container, on the image's root filesystem.
-    Run(RunArgs),
-    /// List containers.
-    Ps(PsArgs),
-    /// Remove containers.
-    Rm(RmArgs),
-    /// List images.
-    Images,
-    /// Manage images.
-    #[command(subcommand)]
-    Image(ImageCommand),
-}
-
-/// `union-rootfs run [OPTIONS] IMAGE [COMMAND [ARGS...]]`.
-#[derive(Debug, Clone, Args)]
-pub struct RunArgs {
+    Run(Box<RunArgs>),
     #[command(flatten)]
-    pub isolation: IsolationArgs,
-
-    #[command(flatten)]
-    pub limits: LimitArgs,
-
-    #[command(flatten)]
-    pub cid: CidfileArgs,
-
-    #[command(flatten)]
-    pub rootfs: RootfsArgs,
-
-    /// The image: NAME[:TAG] or an image id.
-    #[arg(value_name = "IMAGE")]
-    pub image: String,
-
-    /// The command to run and its arguments [default: the image's Cmd].
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
-    pub command: Vec<String>,
-}
-
-/// `union-rootfs ps [-a]`.
-#[derive(Debug, Clone, Args)]
-pub struct PsArgs {
-    /// Show all containers, not only running ones.
-    #[arg(short, long)]
-    pub all: bool,
-}
-
-/// `union-rootfs rm [-f] CONTAINER...`.
-#[derive(Debug, Clone, Args)]
-pub struct RmArgs {
-    /// Kill a running container first.
-    #[arg(short, long)]
-    pub force: bool,
-
-    /// Container names or ids (or unique id prefixes).
-    #[arg(required = true, value_name = "CONTAINER")]
-    pub containers: Vec<String>,
-}
-
-/// `union-rootfs image ...`.
-#[derive(Debug, Subcommand)]
-pub enum ImageCommand {
-    /// Load images from an OCI image layout (a directory or its .tar) or a `docker save` archive.
-    Load {
-        /// The layout directory or archive.
-        #[arg(value_name = "PATH")]
-        input: PathBuf,
-    },
-    /// Make a one-layer image from a root filesystem: a directory, a .tar or a .tar.gz.
-    Import {
-        /// Apply a Dockerfile instruction to the image: CMD, ENTRYPOINT, ENV or WORKDIR.
-        #[arg(short, long, value_name = "INSTRUCTION")]
-        change: Vec<String>,
-        /// The root filesystem.
-        #[arg(value_name = "SOURCE")]
-        source: PathBuf,
-        /// The image's name, NAME[:TAG].
-        #[arg(value_name = "NAME")]
-        name: String,
-    },
-    /// List images.
-    Ls,
-    /// Remove images (untag them; delete an image once it has no name and no container).
-    Rm {
-        /// Image names or ids.
-        #[arg(required = true, value_name = "IMAGE")]
-        images: Vec<String>,
-    },
+    Store(StoreCommand),
 }
 
 #[cfg(test)]
@@ -125,7 +42,7 @@ mod tests {
     fn parse_run(args: &[&str]) -> RunArgs {
         let cli = Cli::try_parse_from(["union-rootfs", "run"].iter().chain(args)).unwrap();
         let Command::Run(args) = cli.command else { panic!("not run") };
-        args
+        *args
     }
 
     #[test]

@@ -1,41 +1,104 @@
 //! The commands besides `run`: `ps`, `rm`, `images` and `image load|import|ls|rm`.
+//!
+//! They live in the library, as one clap subcommand enum, so that every
+//! later chapter's command line takes them whole (`#[command(flatten)]`)
+//! and adds its own. Introduced in chapter 3.
+
+use std::path::PathBuf;
 
 use anyhow::Result;
+use clap::{Args, Subcommand};
 
-use ns_isolation::trace;
-use union_rootfs_solution::store::Store;
-use union_rootfs_solution::{catalog, containers, image, import};
+use crate::store::Store;
+use crate::{catalog, containers, image, import};
 
-use crate::cli::{Cli, Command, ImageCommand};
-use crate::run;
+/// The commands on the store that every chapter from 3 on has.
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// List containers.
+    Ps(PsArgs),
+    /// Remove containers.
+    Rm(RmArgs),
+    /// List images.
+    Images,
+    /// Manage images.
+    #[command(subcommand)]
+    Image(ImageCommand),
+}
 
-/// Runs the subcommand and returns the exit code.
-pub fn main(cli: Cli) -> Result<i32> {
-    if cli.trace {
-        trace::enable();
-    }
-    let store = Store::open(&cli.root)?;
-    match cli.command {
-        Command::Run(args) => return run::run(&store, &args),
-        Command::Ps(args) => print!("{}", catalog::ps_table(&store, args.all)?),
-        Command::Rm(args) => {
+/// `ps [-a]`.
+#[derive(Debug, Clone, Args)]
+pub struct PsArgs {
+    /// Show all containers, not only running ones.
+    #[arg(short, long)]
+    pub all: bool,
+}
+
+/// `rm [-f] CONTAINER...`.
+#[derive(Debug, Clone, Args)]
+pub struct RmArgs {
+    /// Kill a running container first.
+    #[arg(short, long)]
+    pub force: bool,
+
+    /// Container names or ids (or unique id prefixes).
+    #[arg(required = true, value_name = "CONTAINER")]
+    pub containers: Vec<String>,
+}
+
+/// `image ...`.
+#[derive(Debug, Subcommand)]
+pub enum ImageCommand {
+    /// Load images from an OCI image layout (a directory or its .tar) or a `docker save` archive.
+    Load {
+        /// The layout directory or archive.
+        #[arg(value_name = "PATH")]
+        input: PathBuf,
+    },
+    /// Make a one-layer image from a root filesystem: a directory, a .tar or a .tar.gz.
+    Import {
+        /// Apply a Dockerfile instruction to the image: CMD, ENTRYPOINT, ENV or WORKDIR.
+        #[arg(short, long, value_name = "INSTRUCTION")]
+        change: Vec<String>,
+        /// The root filesystem.
+        #[arg(value_name = "SOURCE")]
+        source: PathBuf,
+        /// The image's name, NAME[:TAG].
+        #[arg(value_name = "NAME")]
+        name: String,
+    },
+    /// List images.
+    Ls,
+    /// Remove images (untag them; delete an image once it has no name and no container).
+    Rm {
+        /// Image names or ids.
+        #[arg(required = true, value_name = "IMAGE")]
+        images: Vec<String>,
+    },
+}
+
+/// Runs one of the store's commands and returns the exit code.
+pub fn run_store_command(store: &Store, command: StoreCommand) -> Result<i32> {
+    match command {
+        StoreCommand::Ps(args) => print!("{}", catalog::ps_table(store, args.all)?),
+        StoreCommand::Rm(args) => {
             for container in &args.containers {
-                containers::remove(&store, container, args.force)?;
+                containers::remove(store, container, args.force)?;
                 println!("{container}");
             }
         }
-        Command::Images | Command::Image(ImageCommand::Ls) => print!("{}", catalog::images_table(&store)?),
-        Command::Image(ImageCommand::Load { input }) => {
-            for line in image::load(&store, &input)? {
+        StoreCommand::Images | StoreCommand::Image(ImageCommand::Ls) => print!("{}", catalog::images_table(store)?),
+        StoreCommand::Image(ImageCommand::Load { input }) => {
+            for line in image::load(store, &input)? {
                 println!("{line}");
             }
         }
-        Command::Image(ImageCommand::Import { change, source, name }) => {
-            println!("{}", import::import(&store, &source, &name, &change)?);
+        StoreCommand::Image(ImageCommand::Import { change, source, name }) => {
+            println!("{}", import::import(store, &source, &name, &change)?);
         }
-        Command::Image(ImageCommand::Rm { images }) => {
+        StoreCommand::Image(ImageCommand::Rm { images }) => {
             for reference in &images {
-                for line in image::remove(&store, reference, |id| containers::using_image(&store, id))? {
+                for line in image::remove(store, reference, |id| containers::using_image(store, id))? {
                     println!("{line}");
                 }
             }

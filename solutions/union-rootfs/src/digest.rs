@@ -25,7 +25,7 @@ pub fn sha256_of(bytes: &[u8]) -> Digest {
 /// The hex part of a `sha256:` digest, checked, for use in a file name.
 pub fn hex_part(digest: &str) -> Result<&str> {
     match digest.strip_prefix("sha256:") {
-        Some(hex) if hex.len() == 64 && crate::id::is_lower_hex(hex) => Ok(hex),
+        Some(hex) if hex.len() == 64 && docker_cli::random::is_lower_hex(hex) => Ok(hex),
         _ => bail!("unsupported digest {digest:?}: expected sha256:<64 lowercase hex digits>"),
     }
 }

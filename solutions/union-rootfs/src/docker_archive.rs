@@ -10,9 +10,9 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
 use crate::digest::sha256_of;
-use crate::id::is_lower_hex;
 use crate::image::{ImageSpec, LayerRef};
 use crate::source::Source;
+use docker_cli::random::is_lower_hex;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]

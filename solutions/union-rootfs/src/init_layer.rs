@@ -15,7 +15,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use crate::bind::bind_mount;
+use crate::bind::Bind;
 
 /// The files the runtime writes for each container, and where they show inside.
 pub const CONTAINER_FILES: [(&str, &str); 3] =
@@ -56,16 +56,20 @@ pub fn create(container_dir: &Path, hostname: &str) -> Result<()> {
     Ok(())
 }
 
-/// Binds the container's own files over their placeholders in the mounted root `merged`.
-pub fn bind_container_files(container_dir: &Path, merged: &Path) -> Result<()> {
-    // ANCHOR: bind_container_files
-    // EXERCISE(init-layer): bind mount each CONTAINER_FILES file of `container_dir` onto its place under `merged`
-    for (name, inside) in CONTAINER_FILES {
-        bind_mount(&container_dir.join(name), &merged.join(inside))?;
-    }
-    Ok(())
+/// The bind mounts that put the container's own files over their placeholders.
+pub fn binds(container_dir: &Path) -> Vec<Bind> {
+    // ANCHOR: init_binds
+    // EXERCISE(init-layer): one read-write Bind per CONTAINER_FILES entry: container_dir/<name> onto /<inside>
+    CONTAINER_FILES
+        .iter()
+        .map(|(name, inside)| Bind {
+            source: container_dir.join(name),
+            destination: Path::new("/").join(inside),
+            readonly: false,
+        })
+        .collect()
     // END EXERCISE
-    // ANCHOR_END: bind_container_files
+    // ANCHOR_END: init_binds
 }
 
 #[cfg(test)]

@@ -10,13 +10,13 @@
 
 use std::fs;
 use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use flate2::read::MultiGzDecoder;
 
 use crate::digest::{Digest, HashingReader};
-use crate::store::{Store, write_atomic};
+use crate::store::{Store, remove_tree, write_atomic};
 use crate::unpack::unpack_layer;
 
 /// What the manifest and the config say a layer must be.
@@ -91,16 +91,6 @@ pub fn store_layer(store: &Store, chain_id: Option<&str>, expected: &Expected, b
 /// Removes a layer directory (one no image uses any more).
 pub fn remove_layer(store: &Store, chain_id: &str) -> Result<()> {
     remove_tree(&store.layer_dir(chain_id)?)
-}
-
-/// Removes a directory tree, if it exists.
-pub fn remove_tree(path: &Path) -> Result<()> {
-    match fs::remove_dir_all(path) {
-        Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
-            Err(err).with_context(|| format!("remove {}", path.display()))
-        }
-        _ => Ok(()),
-    }
 }
 
 fn check(what: &str, expected: Option<&str>, actual: &str) -> Result<()> {

@@ -4,12 +4,11 @@
 //! `union-rootfs: <what failed>: <why>`.
 
 mod cli;
-mod commands;
-mod run;
+mod dispatch;
 
 use ns_isolation::exit;
 
 fn main() {
     let cli = exit::parse_command_line::<cli::Cli>();
-    exit::exit_with("union-rootfs", commands::main(cli));
+    exit::exit_with("union-rootfs", dispatch::main(cli));
 }

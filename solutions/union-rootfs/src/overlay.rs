@@ -14,15 +14,21 @@
 //! durable. A `--rm` container's writes are deleted a moment later, so its
 //! overlay is mounted `volatile` (Linux 5.10), which skips every sync of the
 //! upper layer; should the host crash meanwhile, the layer may be lost,
-//! which for `--rm` it is anyway. See the kernel's
-//! `Documentation/filesystems/overlayfs.rst`, `man 2 mount`. Introduced in chapter 3.
+//! which for `--rm` it is anyway.
+//!
+//! Overlayfs keeps its markers (an opaque directory, a redirect) in
+//! `trusted.overlay.*` xattrs, which only the host's root can read. An
+//! overlay mounted in a user namespace is given `userxattr` (Linux 5.11)
+//! and uses `user.overlay.*` instead; the store writes both on its layers
+//! (see `whiteout.rs`). See the kernel's `Documentation/filesystems/overlayfs.rst`,
+//! `man 2 mount`. Introduced in chapter 3.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use nix::mount::MsFlags;
 
-use ns_isolation::mounts::traced_mount;
+use ns_isolation::sys;
 
 /// `mount(2)` copies its data argument into one page: options longer than this are refused.
 pub const MAX_OPTIONS: usize = 4095;
@@ -38,6 +44,8 @@ pub struct Overlay {
     pub work: PathBuf,
     /// Never sync the upper layer to disk: for a container removed when it ends.
     pub volatile: bool,
+    /// Keep overlayfs's own markers in `user.overlay.*` xattrs: for an overlay mounted in a user namespace.
+    pub userxattr: bool,
 }
 
 impl Overlay {
@@ -45,10 +53,11 @@ impl Overlay {
     pub fn for_container(container_dir: &Path, image_layers_bottom_first: &[PathBuf], volatile: bool) -> Self {
         let mut lower = vec![container_dir.join("init")];
         lower.extend(image_layers_bottom_first.iter().rev().cloned());
-        Self { lower, upper: container_dir.join("upper"), work: container_dir.join("work"), volatile }
+        let (upper, work) = (container_dir.join("upper"), container_dir.join("work"));
+        Self { lower, upper, work, volatile, userxattr: false }
     }
 
-    /// The mount options: `lowerdir=TOP:...:BASE,upperdir=UPPER,workdir=WORK`, then `,volatile` if asked.
+    /// The mount options: `lowerdir=TOP:...:BASE,upperdir=UPPER,workdir=WORK`, then `,volatile` and `,userxattr` if asked.
     pub fn options(&self) -> Result<String> {
         for path in self.lower.iter().chain([&self.upper, &self.work]) {
             let text = path.to_str().with_context(|| format!("the layer path {} is not UTF-8", path.display()))?;
@@ -57,12 +66,15 @@ impl Overlay {
             }
         }
         // ANCHOR: overlay_options
-        // EXERCISE(overlay-options): join the lower layers (top first) with ':', add upperdir, workdir, and volatile if set
+        // EXERCISE(overlay-options): join the lower layers (top first) with ':', add upperdir, workdir, then ",volatile" and ",userxattr" if set
         let lower: Vec<String> = self.lower.iter().map(|path| path.display().to_string()).collect();
         let mut options =
             format!("lowerdir={},upperdir={},workdir={}", lower.join(":"), self.upper.display(), self.work.display());
         if self.volatile {
             options.push_str(",volatile");
+        }
+        if self.userxattr {
+            options.push_str(",userxattr");
         }
         if options.len() > MAX_OPTIONS {
             bail!("the overlay options are {} bytes, more than mount(2) accepts ({MAX_OPTIONS})", options.len());
@@ -76,8 +88,8 @@ impl Overlay {
     pub fn mount(&self, merged: &Path) -> Result<()> {
         let options = self.options()?;
         // ANCHOR: mount_overlay
-        // EXERCISE(mount-overlay): mount an "overlay" filesystem (source "overlay") on `merged` with `options`
-        traced_mount("overlay", merged, "overlay", MsFlags::empty(), Some(&options))
+        // EXERCISE(mount-overlay): sys::mount an "overlay" filesystem (source "overlay") on `merged` with `options`
+        sys::mount(Some("overlay"), merged, Some("overlay"), MsFlags::empty(), Some(&options))
             .with_context(|| format!("mount the overlay on {} ({options})", merged.display()))?;
         Ok(())
         // END EXERCISE
@@ -104,6 +116,13 @@ mod tests {
     fn a_container_removed_when_it_ends_gets_a_volatile_upper_layer() {
         let overlay = Overlay::for_container(Path::new("/c"), &[PathBuf::from("/l")], true);
         assert_eq!(overlay.options().unwrap(), "lowerdir=/c/init:/l,upperdir=/c/upper,workdir=/c/work,volatile");
+    }
+
+    #[test]
+    fn an_overlay_in_a_user_namespace_keeps_its_markers_in_user_xattrs() {
+        let overlay =
+            Overlay { userxattr: true, ..Overlay::for_container(Path::new("/c"), &[PathBuf::from("/l")], false) };
+        assert_eq!(overlay.options().unwrap(), "lowerdir=/c/init:/l,upperdir=/c/upper,workdir=/c/work,userxattr");
     }
 
     #[test]

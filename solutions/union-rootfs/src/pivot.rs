@@ -17,10 +17,9 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use nix::mount::{MntFlags, umount2};
-use nix::unistd::{chdir, chroot, pivot_root};
+use nix::mount::MntFlags;
 
-use ns_isolation::trace;
+use ns_isolation::sys;
 
 use crate::bind::bind_mount;
 
@@ -29,18 +28,15 @@ pub fn pivot_into(new_root: &Path) -> Result<()> {
     // pivot_root needs the new root to be a mount point of its own.
     bind_mount(new_root, new_root)?;
     // ANCHOR: pivot_into
-    // EXERCISE(pivot-root): chdir into `new_root`, pivot_root(".", "."), umount2(".", MNT_DETACH), chdir("/")
-    let result = chdir(new_root);
-    trace::syscall(|| format!("chdir({})", trace::quote(new_root.display())), result)
-        .with_context(|| format!("enter the new root {} (chdir)", new_root.display()))?;
+    // EXERCISE(pivot-root): sys::chdir into `new_root`, sys::pivot_root(".", "."), sys::umount2(".", MNT_DETACH), sys::chdir("/")
+    sys::chdir(new_root).with_context(|| format!("enter the new root {} (chdir)", new_root.display()))?;
     // With both arguments ".", the old root ends up mounted on top of the new one...
-    trace::syscall(|| "pivot_root(\".\", \".\")".to_owned(), pivot_root(".", "."))
+    sys::pivot_root(Path::new("."), Path::new("."))
         .with_context(|| format!("make {} the root (pivot_root)", new_root.display()))?;
     // ...so unmounting "." removes the old root and reveals the new one. MNT_DETACH:
     // the old root is busy (we hold it), so detach it now and let the kernel free it later.
-    trace::syscall(|| "umount2(\".\", MNT_DETACH)".to_owned(), umount2(".", MntFlags::MNT_DETACH))
-        .context("detach the old root (umount2 . MNT_DETACH)")?;
-    trace::syscall(|| "chdir(\"/\")".to_owned(), chdir("/")).context("enter the new root (chdir /)")?;
+    sys::umount2(Path::new("."), MntFlags::MNT_DETACH).context("detach the old root (umount2 . MNT_DETACH)")?;
+    sys::chdir(Path::new("/")).context("enter the new root (chdir /)")?;
     Ok(())
     // END EXERCISE
     // ANCHOR_END: pivot_into
@@ -48,10 +44,8 @@ pub fn pivot_into(new_root: &Path) -> Result<()> {
 
 /// `--no-pivot`: only changes this process's root directory. Insecure: the old root stays reachable.
 pub fn chroot_into(new_root: &Path) -> Result<()> {
-    let result = chdir(new_root);
-    trace::syscall(|| format!("chdir({})", trace::quote(new_root.display())), result)
-        .with_context(|| format!("enter the new root {} (chdir)", new_root.display()))?;
-    trace::syscall(|| "chroot(\".\")".to_owned(), chroot(".")).context("change the root directory (chroot .)")?;
-    trace::syscall(|| "chdir(\"/\")".to_owned(), chdir("/")).context("enter the new root (chdir /)")?;
+    sys::chdir(new_root).with_context(|| format!("enter the new root {} (chdir)", new_root.display()))?;
+    sys::chroot(Path::new(".")).context("change the root directory (chroot .)")?;
+    sys::chdir(Path::new("/")).context("enter the new root (chdir /)")?;
     Ok(())
 }

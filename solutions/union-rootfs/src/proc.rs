@@ -16,7 +16,8 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use nix::mount::MsFlags;
 
-use ns_isolation::mounts::{mount_proc, traced_mount};
+use ns_isolation::mounts::mount_proc;
+use ns_isolation::sys;
 
 use crate::bind::{bind_mount, remount_read_only};
 
@@ -41,15 +42,30 @@ pub const READONLY_PATHS: [&str; 5] = ["/proc/bus", "/proc/fs", "/proc/irq", "/p
 /// The flags every `/proc` and `/sys` mount keeps.
 const SAFE: MsFlags = MsFlags::MS_NOSUID.union(MsFlags::MS_NODEV).union(MsFlags::MS_NOEXEC);
 
-/// Mounts `/proc`, then `/sys` read-only, in the new root.
-pub fn mount_proc_and_sys() -> Result<()> {
-    mount_proc(Path::new("/proc"))?;
-    traced_mount("sysfs", Path::new("/sys"), "sysfs", SAFE | MsFlags::MS_RDONLY, None)
-        .context("mount sysfs read-only on /sys")?;
+/// Mounts a new `/proc`, then `/sys` read-only, in the new root at `root`, before `pivot_root`.
+///
+/// Before, because of a rule of the kernel's (`mount_too_revealing`): in a
+/// user namespace, a new procfs or sysfs may only be mounted while one that
+/// shows at least as much is visible in the mount namespace. Once the old
+/// root is detached, none is, so runc, and this runtime, mount both while
+/// the host's are still in sight. A sysfs also shows the network namespace
+/// of whoever mounts it, and may only be mounted by a user namespace that
+/// owns that network namespace: a container with a user namespace that
+/// shares the host's network (`bind_host_sys`) gets the host's `/sys`
+/// bound, read-only, instead.
+pub fn mount_proc_and_sys(root: &Path, bind_host_sys: bool) -> Result<()> {
+    mount_proc(&root.join("proc"))?;
+    let sys = root.join("sys");
+    if bind_host_sys {
+        bind_mount(Path::new("/sys"), &sys)?;
+        return remount_read_only(&sys, SAFE);
+    }
+    sys::mount(Some("sysfs"), &sys, Some("sysfs"), SAFE | MsFlags::MS_RDONLY, None)
+        .with_context(|| format!("mount sysfs read-only on {}", sys.display()))?;
     Ok(())
 }
 
-/// Masks every path of [`MASKED_PATHS`] and makes every path of [`READONLY_PATHS`] read-only.
+/// Masks every path of [`MASKED_PATHS`] and makes every path of [`READONLY_PATHS`] read-only, after `pivot_root`.
 pub fn restrict_proc_and_sys() -> Result<()> {
     for path in MASKED_PATHS {
         mask_path(Path::new(path))?;
@@ -69,9 +85,9 @@ pub fn mask_path(path: &Path) -> Result<()> {
         other => other.with_context(|| format!("look at the path to mask {}", path.display()))?,
     };
     // ANCHOR: mask_path
-    // EXERCISE(mask-paths): over a directory mount a read-only "tmpfs"; over a file bind-mount /dev/null
+    // EXERCISE(mask-paths): over a directory sys::mount a read-only "tmpfs"; over a file bind-mount /dev/null
     if meta.is_dir() {
-        traced_mount("tmpfs", path, "tmpfs", MsFlags::MS_RDONLY, None)
+        sys::mount(Some("tmpfs"), path, Some("tmpfs"), MsFlags::MS_RDONLY, None)
             .with_context(|| format!("mask {} with a read-only tmpfs", path.display()))?;
     } else {
         bind_mount(Path::new("/dev/null"), path).with_context(|| format!("mask {}", path.display()))?;

@@ -18,7 +18,8 @@
 //! so two runtimes never pick the same container name. Introduced in chapter 3.
 
 use std::fs::{self, File};
-use std::io::Write;
+use std::io::{ErrorKind, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -95,6 +96,35 @@ impl Store {
             .prefix(prefix)
             .tempdir_in(self.tmp_dir())
             .with_context(|| format!("create a temporary directory in {}", self.tmp_dir().display()))
+    }
+}
+
+/// Removes a directory tree, if it exists: a layer, a container.
+///
+/// Overlayfs leaves its scratch directory `work/work` with mode 000; root
+/// removes it anyway, an unprivileged user (a rootless container's) must
+/// first give themselves the right to look inside.
+pub fn remove_tree(path: &Path) -> Result<()> {
+    let mut result = fs::remove_dir_all(path);
+    if matches!(&result, Err(err) if err.kind() == ErrorKind::PermissionDenied) {
+        open_up(path);
+        result = fs::remove_dir_all(path);
+    }
+    match result {
+        Err(err) if err.kind() != ErrorKind::NotFound => Err(err).with_context(|| format!("remove {}", path.display())),
+        _ => Ok(()),
+    }
+}
+
+/// Makes every directory under `dir` (and `dir`) readable, writable and searchable by its owner.
+fn open_up(dir: &Path) {
+    if fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).is_err() {
+        return;
+    }
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+            open_up(&entry.path());
+        }
     }
 }
 

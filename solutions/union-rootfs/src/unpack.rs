@@ -10,8 +10,10 @@
 //! it into the store when everything is in (see `layer.rs`).
 //!
 //! Whiteouts become overlayfs whiteouts on the way (see `whiteout.rs`).
-//! Owners, modes and file mtimes are kept. See `man 5 tar`, the OCI image
-//! spec `layer.md`. Introduced in chapter 3.
+//! Owners, modes and file mtimes are kept; an unprivileged user's store
+//! (rootless) keeps modes and mtimes, and every file is that user's, who is
+//! root inside their containers. See `man 5 tar`, the OCI image spec
+//! `layer.md`. Introduced in chapter 3.
 
 use std::fs::{self, File};
 use std::io::{self, Read};
@@ -21,6 +23,7 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result, bail};
 use nix::sys::stat::{Mode, SFlag, makedev, mknod};
+use nix::unistd::Uid;
 use tar::EntryType;
 
 use crate::whiteout::{self, Whiteout};
@@ -128,6 +131,9 @@ fn unpack_entry(entry: &mut tar::Entry<impl Read>, dest: &Path) -> Result<u64> {
             fs::hard_link(&source, &path).with_context(|| format!("create hard link {}", path.display()))?;
             return Ok(0);
         }
+        EntryType::Char | EntryType::Block if !Uid::effective().is_root() => {
+            bail!("it is a device node, and only root may make one (mknod): load this image as root")
+        }
         EntryType::Char | EntryType::Block | EntryType::Fifo => {
             let file_type = match kind {
                 EntryType::Char => SFlag::S_IFCHR,
@@ -144,8 +150,11 @@ fn unpack_entry(entry: &mut tar::Entry<impl Read>, dest: &Path) -> Result<u64> {
         }
         other => bail!("its type {other:?} is not supported in a layer"),
     }
-    lchown(&path, Some(uid as u32), Some(gid as u32))
-        .with_context(|| format!("chown {} to {uid}:{gid}", path.display()))?;
+    // Without root, every file stays the unpacking user's: the one a rootless container maps to root.
+    if Uid::effective().is_root() {
+        lchown(&path, Some(uid as u32), Some(gid as u32))
+            .with_context(|| format!("chown {} to {uid}:{gid}", path.display()))?;
+    }
     if kind != EntryType::Symlink {
         // After chown, which clears set-user-id bits.
         fs::set_permissions(&path, fs::Permissions::from_mode(mode))

@@ -6,9 +6,11 @@
 //! contents are all hidden ("opaque") with `.wh..wh..opq` inside it.
 //! Overlayfs has its own markers, checked on every lookup in a lower layer:
 //! a deleted file is a *character device with device number 0/0*, and an
-//! opaque directory carries the xattr `trusted.overlay.opaque=y`. Unpacking
-//! converts the first into the second, so the layer directory can be used
-//! as an overlay lowerdir as it is.
+//! opaque directory carries the xattr `trusted.overlay.opaque=y` (or
+//! `user.overlay.opaque=y` for an overlay mounted in a user namespace, which
+//! cannot read `trusted.*`; the store writes both, `trusted.*` only when it
+//! runs as root). Unpacking converts the first into the second, so the
+//! layer directory can be used as an overlay lowerdir as it is.
 //!
 //! The OCI spec says an opaque whiteout applies before the rest of its
 //! layer: it hides the layers below, never the entries of its own layer.
@@ -18,21 +20,20 @@
 //! `Documentation/filesystems/overlayfs.rst`, `man 2 mknod`, `man 2 setxattr`.
 //! Introduced in chapter 3.
 
-use std::ffi::CString;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use nix::sys::stat::{Mode, SFlag, makedev, mknod};
+use nix::sys::stat::{Mode, SFlag, makedev};
+use nix::unistd::Uid;
 
-use ns_isolation::trace;
+use ns_isolation::sys;
 
 /// The prefix of a whiteout file: `.wh.<name>` deletes `<name>`.
 pub const WHITEOUT_PREFIX: &str = ".wh.";
 /// The name of an opaque-directory marker.
 pub const OPAQUE_MARKER: &str = ".wh..wh..opq";
-/// The xattr that makes a directory opaque to overlayfs.
-pub const OPAQUE_XATTR: &str = "trusted.overlay.opaque";
+/// The xattrs that make a directory opaque to overlayfs: one for the host's root, one for a user namespace.
+pub const OPAQUE_XATTRS: [&str; 2] = ["trusted.overlay.opaque", "user.overlay.opaque"];
 
 /// What a tar entry's name says, if it is a whiteout.
 #[derive(Debug, PartialEq, Eq)]
@@ -57,32 +58,26 @@ pub fn classify(path: &Path) -> Option<Whiteout> {
 /// Creates overlayfs's whiteout for `path`: a character device 0/0.
 pub fn make_whiteout(path: &Path) -> Result<()> {
     // ANCHOR: make_whiteout
-    // EXERCISE(whiteout): mknod(2) a character device (S_IFCHR) with device number 0/0 at `path`
-    let dev = makedev(0, 0);
-    let result = mknod(path, SFlag::S_IFCHR, Mode::empty(), dev);
-    trace::syscall(|| format!("mknod({}, S_IFCHR|000, makedev(0, 0))", trace::quote(path.display())), result)
+    // EXERCISE(whiteout): sys::mknod a character device (S_IFCHR, mode 0) with device number 0/0 at `path`
+    sys::mknod(path, SFlag::S_IFCHR, Mode::empty(), makedev(0, 0))
         .with_context(|| format!("create the overlay whiteout {} (mknod c 0 0)", path.display()))?;
     Ok(())
     // END EXERCISE
     // ANCHOR_END: make_whiteout
 }
 
-/// Marks `dir` opaque for overlayfs: `trusted.overlay.opaque=y`.
+/// Marks `dir` opaque for overlayfs: each of [`OPAQUE_XATTRS`] set to `y`.
+///
+/// Only the host's root may set a `trusted.*` xattr, so an unprivileged
+/// store (a rootless user's) sets the `user.*` one alone.
 pub fn make_opaque(dir: &Path) -> Result<()> {
-    let c_path = CString::new(dir.as_os_str().as_bytes()).context("a layer path contains a NUL byte")?;
-    let c_name = CString::new(OPAQUE_XATTR).context("the xattr name contains a NUL byte")?;
+    let names = if Uid::effective().is_root() { &OPAQUE_XATTRS[..] } else { &OPAQUE_XATTRS[1..] };
     // ANCHOR: make_opaque
-    // EXERCISE(opaque): lsetxattr(2) OPAQUE_XATTR = "y" on the directory (libc: nix has no xattr calls)
-    let value = b"y";
-    // SAFETY: both strings are NUL-terminated and live across the call;
-    // `value` is a valid buffer of `value.len()` bytes.
-    let rc = unsafe { libc::lsetxattr(c_path.as_ptr(), c_name.as_ptr(), value.as_ptr().cast(), value.len(), 0) };
-    let result = nix::errno::Errno::result(rc).map(drop);
-    trace::syscall(
-        || format!("lsetxattr({}, {}, \"y\", 1, 0)", trace::quote(dir.display()), trace::quote(OPAQUE_XATTR)),
-        result,
-    )
-    .with_context(|| format!("mark {} opaque (lsetxattr {OPAQUE_XATTR}=y)", dir.display()))?;
+    // EXERCISE(opaque): sys::lsetxattr each of `names` to "y" on the directory
+    for name in names {
+        sys::lsetxattr(dir, name, "y")
+            .with_context(|| format!("mark {} opaque (lsetxattr {name}=y)", dir.display()))?;
+    }
     Ok(())
     // END EXERCISE
     // ANCHOR_END: make_opaque

@@ -65,3 +65,25 @@ pub fn host_namespace(name: &str) -> String {
 pub fn mount_table() -> String {
     fs::read_to_string("/proc/self/mountinfo").expect("read /proc/self/mountinfo")
 }
+
+/// The value of the extended attribute `name` of `path` (not following a symlink), if it has one.
+pub fn xattr(path: &std::path::Path, name: &str) -> Option<String> {
+    use std::os::unix::ffi::OsStrExt;
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    let c_name = std::ffi::CString::new(name).ok()?;
+    let mut value = [0u8; 256];
+    // SAFETY: both strings are NUL-terminated and live across the call; `value` is a writable
+    // buffer of the length passed.
+    let len = unsafe { lgetxattr(c_path.as_ptr(), c_name.as_ptr(), value.as_mut_ptr().cast(), value.len()) };
+    let len = usize::try_from(len).ok()?;
+    Some(String::from_utf8_lossy(&value[..len]).into_owned())
+}
+
+unsafe extern "C" {
+    fn lgetxattr(
+        path: *const std::ffi::c_char,
+        name: *const std::ffi::c_char,
+        value: *mut std::ffi::c_void,
+        size: usize,
+    ) -> isize;
+}

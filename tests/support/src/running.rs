@@ -22,6 +22,7 @@ pub struct Running {
     stdout: BufReader<ChildStdout>,
     chapter: &'static str,
     args: Vec<String>,
+    step: Option<usize>,
 }
 
 impl Running {
@@ -30,6 +31,11 @@ impl Running {
     /// If another line comes first, the test fails: with the learner's next
     /// step if the runtime reached a `todo!()`, with its stderr otherwise.
     pub fn start(ch: &Chapter, args: &[&str]) -> Self {
+        Self::try_start(ch, args).unwrap_or_else(|outcome| Self::fail_to_start(ch, &outcome))
+    }
+
+    /// Like [`Running::start`], but a container that does not start is returned as the runtime's outcome.
+    pub fn try_start(ch: &Chapter, args: &[&str]) -> Result<Self, Outcome> {
         let mut runtime =
             ch.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start the runtime");
         let mut stdout = BufReader::new(runtime.stdout.take().expect("stdout is piped"));
@@ -37,11 +43,17 @@ impl Running {
         let mut first = String::new();
         stdout.read_line(&mut first).expect("read the container's first line");
         if first != "ready\n" {
-            let outcome = Outcome::new(ch.name(), &args, runtime.wait_with_output().expect("wait for the runtime"));
-            outcome.fail_on_todo();
-            panic!("the container did not start: {first:?}\n{}", outcome.stderr);
+            let mut output = runtime.wait_with_output().expect("wait for the runtime");
+            output.stdout = [first.into_bytes(), output.stdout].concat();
+            return Err(Outcome::new(ch.name(), &args, output));
         }
-        Self { runtime, stdout, chapter: ch.name(), args }
+        Ok(Self { runtime, stdout, chapter: ch.name(), args, step: ch.step() })
+    }
+
+    /// Fails the test for a container that did not start: with the learner's next step if a `todo!()` stopped it.
+    pub fn fail_to_start(ch: &Chapter, outcome: &Outcome) -> ! {
+        outcome.fail_on_todo(ch.step());
+        panic!("the container did not start:\n{}", outcome.dump());
     }
 
     /// The command line, as a learner would type it.
@@ -69,7 +81,17 @@ impl Running {
     }
 
     /// Waits for the runtime to end; its outcome holds what it printed after `ready`.
-    pub fn finish(mut self) -> Outcome {
+    ///
+    /// Fails the test, naming the step, if the runtime stopped at the `todo!()` of this test's step or an earlier one.
+    pub fn finish(self) -> Outcome {
+        let step = self.step;
+        let outcome = self.finish_unchecked();
+        outcome.fail_on_todo(step);
+        outcome
+    }
+
+    /// Waits for the runtime to end, even if it stopped at a `todo!()`.
+    pub fn finish_unchecked(mut self) -> Outcome {
         let deadline = Instant::now() + END_TIMEOUT;
         let status = loop {
             if let Some(status) = self.runtime.try_wait().expect("poll the runtime") {
@@ -84,9 +106,7 @@ impl Running {
         if let Some(mut pipe) = self.runtime.stderr.take() {
             pipe.read_to_end(&mut stderr).expect("read the runtime's stderr");
         }
-        let outcome = Outcome::new(self.chapter, &self.args, Output { status, stdout, stderr });
-        outcome.fail_on_todo();
-        outcome
+        Outcome::new(self.chapter, &self.args, Output { status, stdout, stderr })
     }
 }
 

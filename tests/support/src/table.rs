@@ -53,13 +53,14 @@ fn column_starts(header: &str) -> Vec<usize> {
     starts
 }
 
-/// Whether `row` has a cell at each column start, after at least three spaces.
+/// Whether `row` fits its header's columns: a cell at the first and the last column start, and
+/// none running into the next column (three spaces before each start). A cell between may be
+/// empty, as `PORTS` is for a container without ports.
 fn lines_up(row: &str, starts: &[usize]) -> bool {
     let chars: Vec<char> = row.chars().collect();
-    starts.iter().all(|&at| {
-        chars.get(at).is_some_and(|c| *c != ' ')
-            && (at == 0 || chars[at.saturating_sub(3)..at].iter().all(|c| *c == ' '))
-    })
+    let begins = |at: usize| chars.get(at).is_some_and(|c| *c != ' ');
+    let last = starts.last().copied().unwrap_or(0);
+    begins(0) && begins(last) && starts.iter().skip(1).all(|&at| chars[at - 3..at].iter().all(|c| *c == ' '))
 }
 
 /// The cells of `line`, cut at `starts`, without their padding.
@@ -148,6 +149,19 @@ CONTAINER ID   IMAGE     COMMAND          CREATED          STATUS               
 ";
         assert_eq!(redact_table_times(FAST), expected);
         assert_eq!(redact_table_times(SLOW), expected);
+    }
+
+    #[test]
+    fn empty_cells_keep_their_column() {
+        let text = "\
+NAME   STATUS                     PORTS   ID
+web    Up Less than a second              1
+";
+        let expected = "\
+NAME   STATUS          PORTS   ID
+web    Up [DURATION]           1
+";
+        assert_eq!(redact_table_times(text), expected);
     }
 
     #[test]

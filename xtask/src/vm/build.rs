@@ -11,7 +11,7 @@ use std::process::Stdio;
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
-use crate::chapters::{CHAPTERS, Chapter};
+use crate::chapters::{CHAPTERS, Chapter, Paths};
 use crate::process;
 
 /// Whose code a suite runs against.

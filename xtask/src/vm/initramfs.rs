@@ -19,7 +19,7 @@ use rebox_support::sample_image::HOST_BUSYBOX;
 use super::build::Suite;
 use super::cpio::Archive;
 use super::ldd;
-use crate::chapters::CHAPTERS;
+use crate::chapters::{CHAPTERS, Paths};
 use crate::process;
 
 /// The two stages of the VM's init.

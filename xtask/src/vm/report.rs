@@ -129,20 +129,17 @@ impl Progress {
     }
 }
 
-/// Prints one line per test, each failure's message, and the suite's count.
+/// Prints one line per test, each failure's reason, and the suite's count.
 fn show_suite(chapter: &str, status: i32, seconds: f64, output: &str) -> Result<SuiteResult> {
-    let report = check::parse(chapters::find(chapter)?, output);
-    for name in &report.passed {
-        println!("    ok      {chapter}::{name}");
-    }
-    for (name, _) in &report.failed {
-        println!("    FAILED  {chapter}::{name}");
-        let message = check::section(output, name).unwrap_or("(no output)");
-        for line in message.lines().skip(1) {
+    let results = check::parse(chapters::find(chapter)?, output);
+    for test in &results {
+        println!("    {:<7} {chapter}::{}", if test.passed { "ok" } else { "FAILED" }, test.name);
+        for line in test.reason.lines() {
             println!("            {line}");
         }
     }
-    let mut failed = report.failed.len();
+    let passed = results.iter().filter(|test| test.passed).count();
+    let mut failed = results.len() - passed;
     if status != 0 && failed == 0 {
         // The suite itself failed (it did not start, or crashed): show the end of what it printed.
         println!("    the {chapter} suite exited with {status} and no test failed; it printed:");
@@ -152,8 +149,8 @@ fn show_suite(chapter: &str, status: i32, seconds: f64, output: &str) -> Result<
         }
         failed = 1;
     }
-    println!("{chapter}, in the VM: {} passed, {failed} failed ({seconds:.1} s)", report.passed.len());
-    Ok(SuiteResult { chapter: chapter.to_owned(), passed: report.passed.len(), failed, seconds })
+    println!("{chapter}, in the VM: {passed} passed, {failed} failed ({seconds:.1} s)");
+    Ok(SuiteResult { chapter: chapter.to_owned(), passed, failed, seconds })
 }
 
 #[cfg(test)]

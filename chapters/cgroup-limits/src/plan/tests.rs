@@ -1,7 +1,6 @@
-//! The plans for v1 and v2, snapshotted as the shell commands they amount to.
-//!
-//! The snapshots live with the chapter's suite (`tests/cgroup-limits/snapshots`),
-//! so the book can show them.
+//! The plans for v1 and v2. The chapter's suite snapshots them as the shell
+//! commands they amount to (`tests/cgroup-limits/snapshots/plan_*.snap`),
+//! which the book shows.
 
 use super::*;
 use crate::cpu::CpuQuota;
@@ -38,25 +37,18 @@ fn limits() -> Limits {
     }
 }
 
-fn assert_plan(name: &str, plan: &Plan) {
-    let _redacted = rebox_support::snapshot_settings();
-    insta::with_settings!({ snapshot_path => "../../../../tests/cgroup-limits/snapshots" }, {
-        insta::assert_snapshot!(name, plan.to_string());
-    });
-}
-
 #[test]
 fn v1_plan_makes_one_directory_per_controller() {
     let plan = plan(&v1(), ID, &limits()).unwrap();
     assert_eq!(plan.dirs.len(), 4, "memory, cpu, cpuacct and pids each have their own tree");
-    assert_plan("plan_v1", &plan);
+    assert!(plan.to_string().contains("echo 0 > /sys/fs/cgroup/memory/rebox/4ddf4638572d"));
 }
 
 #[test]
 fn v2_plan_enables_controllers_in_every_ancestor() {
     let plan = plan(&v2(&[Controller::Memory, Controller::Cpu, Controller::Pids]), ID, &limits()).unwrap();
     assert_eq!(plan.dirs, [PathBuf::from(format!("/sys/fs/cgroup/rebox/{ID}"))]);
-    assert_plan("plan_v2", &plan);
+    assert!(plan.to_string().contains("echo 0 > /sys/fs/cgroup/rebox/4ddf4638572d"));
 }
 
 #[test]
@@ -64,7 +56,6 @@ fn without_limits_the_cgroup_still_accounts() {
     let plan = plan(&v1(), ID, &Limits::default()).unwrap();
     assert!(plan.steps.iter().all(|step| matches!(step, Step::MakeDir { .. })), "no limit, no write");
     assert_eq!(plan.dirs.len(), 4);
-    assert_plan("plan_v1_without_limits", &plan);
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //!
 //! Columns are left-aligned and separated by at least three spaces, as the
 //! Docker CLI's tabwriter does; sizes are decimal with three significant
-//! digits (`4.26MB`), like go-units' `HumanSizeWithPrecision`. Introduced in chapter 3.
+//! digits (`4.26MB`), like go-units' `HumanSizeWithPrecision`.
 
 /// Lays out `rows` under `header`, each column as wide as its widest cell plus three spaces.
 pub fn render(header: &[&str], rows: &[Vec<String>]) -> String {

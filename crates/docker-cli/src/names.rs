@@ -1,26 +1,12 @@
-//! Container ids and names, as Docker shows them.
+//! Container names: what a human types instead of an id.
 //!
-//! A container id (chapter 2's [`ContainerId`]) is 32 random bytes written as
-//! 64 lowercase hex digits; Docker prints the first 12 (the lesson's
-//! `4ddf4638572d`), which is also the container's default hostname. From
-//! this chapter on it also names the container's directory in the store.
-//! A name is what a human types instead:
-//! `--name web`, or a generated `adjective_scientist` pair. Both are unique
-//! in the store. Introduced in chapter 3.
+//! `--name web`, or a generated `adjective_scientist` pair as Docker makes
+//! (`admiring_lovelace`). Docker accepts names matching
+//! `[a-zA-Z0-9][a-zA-Z0-9_.-]+`.
 
 use anyhow::Result;
-use ns_isolation::hostname::random_hex_id;
 
-/// How many hex digits Docker shows of an id.
-pub const SHORT_LEN: usize = 12;
-
-/// A container's id: chapter 2's, 64 random hex digits, shown as 12.
-pub use cgroup_limits::id::ContainerId;
-
-/// Whether `text` is non-empty lowercase hex.
-pub fn is_lower_hex(text: &str) -> bool {
-    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
+use crate::random::random_hex_id;
 
 /// Refuses names Docker refuses: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`.
 pub fn validate_name(name: &str) -> Result<(), String> {
@@ -44,22 +30,14 @@ const SCIENTISTS: [&str; 16] = [
 
 /// A name in Docker's style, `adjective_scientist`, picked with two random bytes.
 pub fn random_name() -> Result<String> {
-    let bytes = hex::decode(random_hex_id(2)?)?;
-    let adjective = ADJECTIVES[usize::from(bytes[0]) % ADJECTIVES.len()];
-    let scientist = SCIENTISTS[usize::from(bytes[1]) % SCIENTISTS.len()];
-    Ok(format!("{adjective}_{scientist}"))
+    let hex = random_hex_id(2)?;
+    let byte = |i: usize| usize::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0);
+    Ok(format!("{}_{}", ADJECTIVES[byte(0) % ADJECTIVES.len()], SCIENTISTS[byte(2) % SCIENTISTS.len()]))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ids_are_lowercase_hex() {
-        let id = ContainerId::random().unwrap();
-        assert!(is_lower_hex(id.as_str()) && id.short().len() == SHORT_LEN);
-        assert!(!is_lower_hex("4DDF") && !is_lower_hex(""));
-    }
 
     #[test]
     fn names_follow_dockers_rule() {

@@ -1,5 +1,5 @@
 //! Times as the store keeps them (seconds since the epoch, RFC 3339 in image
-//! configs) and as Docker prints them ("5 seconds ago"). Introduced in chapter 3.
+//! configs) and as Docker prints them ("5 seconds ago").
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
