@@ -57,15 +57,20 @@ pub fn cgroup_layout() -> String {
 
 /// The layouts the layout-dependent snapshots were recorded on, by version.
 ///
-/// Only a v1 host (hybrid, every controller in a tree of its own) was at
-/// hand; a maintainer with a v2 host records `*_v2` snapshots and adds its
-/// layout here.
-const RECORDED_LAYOUTS: &[(&str, &str)] = &[(
-    "v1",
-    "cgroup /sys/fs/cgroup/blkio blkio\ncgroup /sys/fs/cgroup/cpu cpu\ncgroup /sys/fs/cgroup/cpuacct cpuacct\n\
-     cgroup /sys/fs/cgroup/cpuset cpuset\ncgroup /sys/fs/cgroup/devices devices\ncgroup /sys/fs/cgroup/freezer freezer\n\
-     cgroup /sys/fs/cgroup/memory memory\ncgroup /sys/fs/cgroup/pids pids\ncgroup2 /sys/fs/cgroup/unified",
-)];
+/// v1: a hybrid host, every controller in a tree of its own (record the
+/// `*_v1` snapshots there with `INSTA_UPDATE=always`). v2: one cgroup2 tree
+/// on `/sys/fs/cgroup`, as systemd mounts it on a distribution's kernel, and
+/// as `cargo xtask vm` boots Debian's; `cargo xtask vm --chapter
+/// cgroup-limits --record` records the `*_v2` snapshots there.
+const RECORDED_LAYOUTS: &[(&str, &str)] = &[
+    (
+        "v1",
+        "cgroup /sys/fs/cgroup/blkio blkio\ncgroup /sys/fs/cgroup/cpu cpu\ncgroup /sys/fs/cgroup/cpuacct cpuacct\n\
+         cgroup /sys/fs/cgroup/cpuset cpuset\ncgroup /sys/fs/cgroup/devices devices\ncgroup /sys/fs/cgroup/freezer freezer\n\
+         cgroup /sys/fs/cgroup/memory memory\ncgroup /sys/fs/cgroup/pids pids\ncgroup2 /sys/fs/cgroup/unified",
+    ),
+    ("v2", "cgroup2 /sys/fs/cgroup"),
+];
 
 /// Snapshots `text` as `<name>_<version>`, if the snapshots were recorded on a host laid out like this one.
 ///

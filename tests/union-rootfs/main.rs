@@ -82,18 +82,14 @@ fn tree(dir: &Path) -> Vec<String> {
     entries
 }
 
-/// Snapshots `text`, with this test's store shown as `[ROOT]` (so overlay options stay readable).
+/// Snapshots `text`, with this test's store shown as `[ROOT]` (so overlay options stay readable),
+/// and the times in `ps` and `images` tables as `[DURATION]`, their columns still aligned.
 fn snapshot(ch: &Chapter, name: &str, text: &str) {
-    let text = text.replace(ch.root().to_str().unwrap(), "[ROOT]");
+    let text = rebox_support::redact_table_times(&text.replace(ch.root().to_str().unwrap(), "[ROOT]"));
     let _redacted = rebox_support::snapshot_settings();
     let mut settings = insta::Settings::clone_current();
     // Host pids written to cgroup.procs, and their length.
     settings.add_filter(r#"(cgroup\.procs", )"\d+", \d+\) = \d+"#, "$1\"[PID]\", [LEN]) = [LEN]");
-    // Relative times in `ps` and `images`.
-    settings.add_filter(
-        r"\b(Less than a second|About an? (minute|hour)|\d+ (second|minute|hour|day|week|month|year)s?)( ago)?\b",
-        "[DURATION]$4",
-    );
     settings.bind(|| insta::assert_snapshot!(name, text));
 }
 
@@ -827,6 +823,15 @@ fn fold_lines(text: &str, fold: impl Fn(&str) -> bool, placeholder: &str) -> Str
     out.join("\n") + "\n"
 }
 
+/// Puts `placeholder` right after the last line for which `after` holds, in place of the run of
+/// lines there for which `optional` holds: the text is the same whether the kernel made any.
+fn fold_after(text: &str, after: impl Fn(&str) -> bool, optional: impl Fn(&str) -> bool, placeholder: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(anchor) = lines.iter().rposition(|line| after(line)) else { return text.to_owned() };
+    let end = anchor + 1 + lines[anchor + 1..].iter().take_while(|line| optional(line)).count();
+    [&lines[..=anchor], &[placeholder], &lines[end..]].concat().join("\n") + "\n"
+}
+
 /// The mount target of a traced `mount(...)` line.
 fn mount_target(line: &str) -> Option<&str> {
     line.trim_start_matches("[child] ").strip_prefix("mount(")?.split("\", \"").nth(1)?.split('"').next()
@@ -846,8 +851,17 @@ fn trace_shows_the_overlay_the_pivot_and_each_mount() {
         let mounted = targets.contains(path);
         assert_eq!(mounted, Path::new(path).exists(), "{path}: mounted over {mounted}:\n{}", outcome.stderr);
     }
+    // `/proc/sysrq-trigger`, on a kernel that has it, is made read-only as `/proc/sys` is.
+    let mounts_of = |path: &str| -> Vec<String> {
+        let lines = outcome.stderr.lines().filter(|line| mount_target(line) == Some(path));
+        lines.map(|line| line.replace(path, "<path>")).collect()
+    };
+    if Path::new("/proc/sysrq-trigger").exists() {
+        assert_eq!(mounts_of("/proc/sysrq-trigger"), mounts_of("/proc/sys"), "{}", outcome.stderr);
+    }
     // What differs from host to host is folded: the cgroup trees (chapter 2's, laid out as the host
-    // lays them out) and which masked paths this kernel has (asserted just above).
+    // lays them out), and which masked paths and whether `/proc/sysrq-trigger` this kernel has
+    // (asserted just above).
     let text = fold_lines(
         &outcome.transcript(),
         |line| line.contains("\"/sys/fs/cgroup") && !line.starts_with("[child]"),
@@ -858,11 +872,16 @@ fn trace_shows_the_overlay_the_pivot_and_each_mount() {
         |line| line.starts_with("[child] write(\"/sys/fs/cgroup"),
         "[child] [chapter 2's join: \"0\" written in each of this host's cgroup trees]",
     );
-    let optional = |target: &str| MASKED.contains(&target) || target == "/proc/sysrq-trigger";
     let text = fold_lines(
         &text,
-        |line| mount_target(line).is_some_and(optional),
+        |line| mount_target(line).is_some_and(|target| MASKED.contains(&target)),
         "[child] [a mount over each of Docker's masked paths this kernel has]",
+    );
+    let text = fold_after(
+        &text,
+        |line| mount_target(line) == Some("/proc/sys"),
+        |line| mount_target(line) == Some("/proc/sysrq-trigger"),
+        "[child] [the same two mounts over /proc/sysrq-trigger, if this kernel has it]",
     );
     snapshot(&ch, "trace", &text);
 }

@@ -37,6 +37,7 @@ pub fn run() -> Result<()> {
             process::found("skopeo") && process::found("umoci"),
             "sudo apt-get install skopeo umoci",
         ),
+        tool("qemu (cargo xtask vm)", process::found("qemu-system-x86_64"), "sudo apt-get install qemu-system-x86"),
     ];
     println!("{:<26} {:<4} {:<44} fix", "check", "ok", "found");
     for row in &rows {

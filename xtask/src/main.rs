@@ -1,8 +1,8 @@
 //! `cargo xtask <command>`: the workshop's own tools.
 //!
-//! Learners use `doctor`, `setup`, `book`, `check`, `reset`, `demo`;
+//! Learners use `doctor`, `setup`, `book`, `check`, `reset`, `demo`, `vm`;
 //! instructors `grade`; maintainers `sync-starters`, `test` (what CI runs),
-//! `walkthrough`, `bench`.
+//! `walkthrough`, `bench`, `vm --record`.
 
 #![forbid(unsafe_code)]
 
@@ -17,6 +17,7 @@ mod process;
 mod setup;
 mod starters;
 mod test;
+mod vm;
 mod walkthrough;
 
 use anyhow::{Result, bail};
@@ -32,10 +33,13 @@ learners
   reset <chapter> [--yes]  a fresh starter for a chapter (your code is kept in backups/)
   demo                   the end-to-end demo of every chapter (needs root)
   image [DIR]            write the sample images busybox and helloworld, OCI layouts (default DIR: target/sample-image)
+  vm [--chapter C] [--starter]
+                         the suites in a VM with Debian's kernel and only cgroup v2, no root needed
+                         (`cargo xtask vm --help`: recording snapshots, running a command)
 instructors
   grade                  one screen: every chapter's steps done and tests passing in this checkout
 maintainers
-  test                   everything CI runs: fmt, clippy, starters, suites, walkthrough, book
+  test                   everything CI runs: fmt, clippy, starters, suites, walkthrough, book, the suites in the VM
   sync-starters [--check]  write chapters/ from solutions/ (or check they match)
   walkthrough [<chapter>]  solve the starters step by step; every step must turn a test green
   bench                  compare the runtimes with unshare and runc (needs root)
@@ -69,6 +73,7 @@ fn run() -> Result<()> {
         ["walkthrough"] => walkthrough::run(None),
         ["partly-solved", chapter, n] => starters::write_partly_solved(chapters::find(chapter)?, n.parse()?),
         ["walkthrough", chapter] => walkthrough::run(Some(chapters::find(chapter)?)),
+        ["vm", options @ ..] => vm::run(options),
         [] | ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             Ok(())

@@ -3,7 +3,9 @@
 //! Debian packages: busybox-static (the sample image and the suites'
 //! commands), util-linux (setpriv, unshare), procps (pgrep, in the demo),
 //! runc and hyperfine (bench peers), skopeo and umoci (real OCI tools, from
-//! chapter 3). The book needs mdBook, pinned, built from crates.io.
+//! chapter 3), and for `cargo xtask vm`: qemu-system-x86 (the VM), binutils
+//! (objcopy, to strip what goes into it) and xz-utils (to unpack its
+//! kernel). The book needs mdBook, pinned, built from crates.io.
 
 use anyhow::{Result, bail};
 
@@ -18,6 +20,9 @@ const PACKAGES: &[(&str, &str)] = &[
     ("hyperfine", "hyperfine"),
     ("skopeo", "skopeo"),
     ("umoci", "umoci"),
+    ("qemu-system-x86_64", "qemu-system-x86"),
+    ("objcopy", "binutils"),
+    ("xz", "xz-utils"),
 ];
 
 /// The mdBook the book is written for.

@@ -17,6 +17,7 @@ mod outcome;
 mod redact;
 mod running;
 pub mod sample_image;
+mod table;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -26,6 +27,7 @@ pub use machine::{busybox, host_namespace, mount_table, require_root, require_us
 pub use outcome::Outcome;
 pub use redact::{redactions, snapshot_settings};
 pub use running::Running;
+pub use table::redact_table_times;
 
 /// Longest a single run may take before the test kills it and fails.
 pub const RUN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);

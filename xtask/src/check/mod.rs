@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 
-pub use suite::{TestResult, run_suite};
+pub use suite::{TestResult, parse, run_suite};
 
 use crate::chapters::{CHAPTERS, Chapter, Paths, workspace};
 use crate::{book, process};
