@@ -39,6 +39,16 @@ fn with_images(step: &str) -> Chapter {
     ch
 }
 
+/// A chapter for a test of the command line alone (which the starter has), whose store holds the images.
+fn with_images_for_cli() -> Chapter {
+    require_root("to load images");
+    let ch = chapter!();
+    for image in [sample_image(), helloworld_image()] {
+        ch.run(["image".as_ref(), "load".as_ref(), image.as_os_str()]).expect_code(0);
+    }
+    ch
+}
+
 /// `run -d <args>`; returns the container's id.
 fn detached(ch: &Chapter, args: &[&str]) -> String {
     let outcome = ch.run([&["run", "-d"][..], args].concat());
@@ -223,7 +233,7 @@ fn exec_opens_every_namespace_file_of_pid_1_before_joining_any() {
 #[test]
 fn exec_of_a_stopped_container_exits_125() {
     let ch = with_images("namespace-files");
-    ch.run(["run", "--name", "done", "busybox", "true"]).expect_code(0);
+    ch.run(["run", "--name", "done", "busybox", "echo", "done"]).expect_code(0);
     let outcome = ch.run(["exec", "done", "true"]);
     outcome.expect_code(125);
     assert_eq!(outcome.stderr, "setns-exec: container done is not running\n");
@@ -459,8 +469,8 @@ fn publish_serves_the_lessons_page_on_the_host_port() {
 }
 
 #[test]
-fn a_host_port_in_use_refuses_the_run_and_creates_nothing() {
-    let ch = with_images("port-relay");
+fn cli_a_host_port_in_use_refuses_the_run_and_creates_nothing() {
+    let ch = with_images_for_cli();
     let taken = TcpListener::bind("0.0.0.0:0").unwrap();
     let port = taken.local_addr().unwrap().port();
     let outcome = ch.run(["run", "-d", "-p", &format!("{port}:80"), "helloworld"]);
