@@ -5,7 +5,7 @@
 //! stopped container again as it first ran, and `inspect` can show it.
 //! Introduced in chapter 4.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use nix::unistd::Uid;
@@ -15,6 +15,7 @@ use cgroup_limits::args::LimitArgs;
 use cgroup_limits::memory::Swap;
 use cgroup_limits::plan::Limits;
 use ns_isolation::args::NetMode;
+use union_rootfs::bind::Bind;
 use union_rootfs::containers::Container;
 use union_rootfs::store::{read_json, write_json};
 
@@ -46,6 +47,31 @@ pub struct HostConfig {
     pub auto_remove: bool,
     /// `--no-pivot`.
     pub no_pivot: bool,
+    /// What is bound into the container's root besides the init layer's files: chapter 5's volumes.
+    #[serde(default)]
+    pub mounts: Vec<MountRecord>,
+}
+
+/// One of a container's mounts, as `inspect` shows it under `Mounts` and the monitor binds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MountRecord {
+    /// `bind` (a host path) or `volume` (a directory the store keeps).
+    pub kind: String,
+    /// The volume's name, for a volume.
+    pub name: Option<String>,
+    /// The host path bound.
+    pub source: PathBuf,
+    /// Where it shows in the container.
+    pub destination: PathBuf,
+    /// Whether the container may write to it.
+    pub rw: bool,
+}
+
+impl MountRecord {
+    /// The bind mount that puts it in the container's root (chapter 3's [`Bind`]).
+    pub fn bind(&self) -> Bind {
+        Bind { source: self.source.clone(), destination: self.destination.clone(), readonly: !self.rw }
+    }
 }
 
 impl HostConfig {
@@ -74,6 +100,7 @@ impl HostConfig {
             interactive: base.terminal.interactive,
             auto_remove: base.rootfs.rm,
             no_pivot: base.rootfs.no_pivot,
+            mounts: Vec::new(),
         })
     }
 

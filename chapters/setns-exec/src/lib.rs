@@ -23,6 +23,7 @@
 #![allow(unused_imports, unused_variables, unused_mut, dead_code, unreachable_code)]
 
 pub mod args;
+pub mod commands;
 pub mod daemon;
 pub mod exec;
 pub mod hostconfig;

@@ -30,7 +30,7 @@ use union_rootfs::store::Store;
 
 use crate::args::RunArgs;
 use crate::daemon::{self, Ready};
-use crate::hostconfig::HostConfig;
+use crate::hostconfig::{HostConfig, MountRecord};
 use crate::log::Log;
 use crate::network::Network;
 use crate::ports::{self, Listeners};
@@ -39,6 +39,25 @@ use crate::stop::running_process;
 
 /// `run`: creates the container, then runs it in the foreground, or detached (`-d`), printing its id.
 pub fn run(store: &Store, args: &RunArgs) -> Result<i32> {
+    let prepared = prepare(store, args)?;
+    launch(store, prepared, args.detach)
+}
+
+/// A container created, with what its monitor will need, not yet started.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The container, in the store.
+    pub container: Container,
+    /// What `run` decided: saved by [`launch`], so a later chapter may add to it first (chapter 5's mounts).
+    pub hostconfig: HostConfig,
+    /// Its network namespace to be.
+    pub network: Network,
+    /// Its published ports, already taken on the host.
+    pub listeners: Listeners,
+}
+
+/// Checks `run`'s options (a host port in use refuses the run before anything exists) and creates the container.
+pub fn prepare(store: &Store, args: &RunArgs) -> Result<Prepared> {
     let hostconfig = HostConfig::from_args(args)?;
     hostconfig.limits()?;
     let network = Network::resolve(store, &hostconfig.net_mode(), hostconfig.userns)?;
@@ -46,12 +65,19 @@ pub fn run(store: &Store, args: &RunArgs) -> Result<i32> {
     let id = ContainerId::random()?;
     args.base.cid.write(&id)?;
     let container = create(store, &id, &args.base).inspect_err(|_| args.base.cid.remove())?;
+    Ok(Prepared { container, hostconfig, network, listeners })
+}
+
+/// Saves the container's `hostconfig.json`, then runs it: in the foreground, or under a monitor of its own.
+pub fn launch(store: &Store, prepared: Prepared, detach: bool) -> Result<i32> {
+    let Prepared { container, hostconfig, network, listeners } = prepared;
     hostconfig.save(&container)?;
-    if !args.detach {
+    if !detach {
         return monitor(store, container, &hostconfig, network, listeners, None);
     }
+    let id = container.config.id.clone();
     daemon::spawn_detached(|ready| monitor(store, container, &hostconfig, network, listeners, Some(ready)))?;
-    println!("{}", id.as_str());
+    println!("{id}");
     Ok(0)
 }
 
@@ -78,7 +104,8 @@ pub fn monitor(
 ) -> Result<i32> {
     let id = ContainerId::parse(&container.config.id)?;
     let isolation = network.isolation(hostconfig.userns);
-    let rootfs = Rootfs::for_container(store, &container, &isolation, hostconfig.auto_remove, hostconfig.no_pivot)?;
+    let mut rootfs = Rootfs::for_container(store, &container, &isolation, hostconfig.auto_remove, hostconfig.no_pivot)?;
+    rootfs.binds.extend(hostconfig.mounts.iter().map(MountRecord::bind));
     let foreground = ready.is_none();
     let stdio = Stdio::for_container(hostconfig.tty, hostconfig.interactive, foreground)?;
     let log = Log::open(&container.dir)?;

@@ -41,6 +41,10 @@ pub struct RmArgs {
     #[arg(short, long)]
     pub force: bool,
 
+    /// Also remove the container's anonymous volumes (from chapter 5, which has volumes).
+    #[arg(short = 'v', long)]
+    pub volumes: bool,
+
     /// Container names or ids (or unique id prefixes).
     #[arg(required = true, value_name = "CONTAINER")]
     pub containers: Vec<String>,

@@ -95,6 +95,13 @@ pub fn container_json(store: &Store, container: &Container) -> Result<Value> {
             "Tty": hostconfig.tty,
             "OpenStdin": hostconfig.interactive,
         },
+        "Mounts": hostconfig.mounts.iter().map(|mount| json!({
+            "Type": mount.kind,
+            "Name": mount.name,
+            "Source": mount.source.display().to_string(),
+            "Destination": mount.destination.display().to_string(),
+            "RW": mount.rw,
+        })).collect::<Vec<_>>(),
         "NetworkSettings": { "Ports": ports },
     }))
 }

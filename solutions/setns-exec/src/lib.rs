@@ -19,6 +19,7 @@
 //! the options later chapters flatten.
 
 pub mod args;
+pub mod commands;
 pub mod daemon;
 pub mod exec;
 pub mod hostconfig;
