@@ -10,6 +10,7 @@
 
 mod cgroup_limits;
 mod ns_isolation;
+mod setns_exec;
 mod union_rootfs;
 
 use std::fs;
@@ -44,7 +45,7 @@ pub struct Chapter {
 }
 
 /// Every chapter's demo, in the workshop's order.
-const DEMOS: &[Chapter] = &[ns_isolation::DEMO, cgroup_limits::DEMO, union_rootfs::DEMO];
+const DEMOS: &[Chapter] = &[ns_isolation::DEMO, cgroup_limits::DEMO, union_rootfs::DEMO, setns_exec::DEMO];
 
 /// Builds the solutions and runs every chapter's demo.
 pub fn run() -> Result<()> {

@@ -1,7 +1,8 @@
 //! `cargo xtask setup`: install what a fresh machine lacks, and nothing else.
 //!
 //! Debian packages: busybox-static (the sample image and the suites'
-//! commands), util-linux (setpriv, unshare), procps (pgrep, in the demo),
+//! commands), util-linux (setpriv, unshare, nsenter), procps (pgrep, in the
+//! demo), curl (the lesson's request to a published port, in the demo),
 //! runc and hyperfine (bench peers), skopeo and umoci (real OCI tools, from
 //! chapter 3), and for `cargo xtask vm`: qemu-system-x86 (the VM), binutils
 //! (objcopy, to strip what goes into it) and xz-utils (to unpack its
@@ -16,6 +17,7 @@ const PACKAGES: &[(&str, &str)] = &[
     ("/bin/busybox", "busybox-static"),
     ("setpriv", "util-linux"),
     ("pgrep", "procps"),
+    ("curl", "curl"),
     ("runc", "runc"),
     ("hyperfine", "hyperfine"),
     ("skopeo", "skopeo"),

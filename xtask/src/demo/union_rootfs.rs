@@ -72,8 +72,8 @@ fn prepare(dir: &Path) -> Result<Vars> {
     Ok(vec![("WORK", dir.to_path_buf()), ("IMAGE", image), ("REBOX_ROOT", dir.join("root"))])
 }
 
-/// Removes, with `rm -f`, every container the steps left in the store.
-fn clean_up(dir: &Path, binary: &Path) -> Result<()> {
+/// Removes, with `rm -f`, every container the steps left in the store `dir/root` (chapter 4's demo too).
+pub(super) fn clean_up(dir: &Path, binary: &Path) -> Result<()> {
     let root = dir.join("root");
     let containers = root.join("containers");
     let Ok(entries) = fs::read_dir(&containers) else {
