@@ -1,15 +1,36 @@
 //! `cargo xtask bench`: how fast each chapter's runtime starts a container,
 //! next to the floor (`unshare`) and a real peer (`runc`), in one hyperfine
-//! run; and how fast chapter 3 loads an image, next to `tar -x` of its layers.
+//! run; how fast chapter 3 loads an image, next to `tar -x` of its layers;
+//! and chapter 4's `exec` into a running container, next to `nsenter` and
+//! `runc exec`, and its `-p` relay's throughput, next to a direct read.
 //!
 //! Targets are checked here, never by timed assertions in tests: chapter 1
 //! within 1.5x of `unshare` and at least 5x faster than `runc`; chapter 3 at
-//! least 3x faster than `runc`, and its `image load` within 1.3x of `tar -x`.
-//! What chapter 2's cgroup adds to a start is reported, with no target.
-//! Everything the bench makes (stores, a runc bundle and its state) lives in
-//! one temporary directory under the target directory, removed at the end;
-//! the bench fails if a mount or a cgroup is left on the host.
+//! least 3x faster than `runc`, and its `image load` within 1.3x of `tar -x`;
+//! chapter 4's `exec` within 1.5x of `nsenter --all` (the floor: the same
+//! joins, with no store to read and no cgroup to join) and at least 5x
+//! faster than `runc exec`, and `-p` at least 70% of a direct read's
+//! throughput. What chapter 2's cgroup adds to a start is reported, with no
+//! target.
+//!
+//! The `-p` comparison is made fair this way: one server, busybox's
+//! `nc -ll` in a detached container, sends 200 MiB to each connection
+//! (`containers.rs`), and one client, bash reading `/dev/tcp/127.0.0.1/<port>`
+//! into `/dev/null`, reads it twice over: once from the host's network
+//! namespace through the published port (the monitor accepts, connects a
+//! socket in the container's namespace, and splices), once from inside the
+//! container's network namespace, from the server's own port 80. Both
+//! clients start under `nsenter --net`, into the host's namespace or the
+//! container's, so that they do the same work but the relay. Before the
+//! timing, each read is checked to get every byte. The ratio of mean times,
+//! direct over relayed, is the relay's share of the direct throughput.
+//!
+//! Everything the bench makes (stores, runc bundles and their state,
+//! detached containers) lives in one temporary directory under the target
+//! directory, or is removed at the end; the bench fails if a mount, a
+//! cgroup, a process of its own or a listening socket is left on the host.
 
+mod containers;
 mod fixtures;
 mod leftovers;
 
@@ -54,10 +75,19 @@ const TARGETS: &[Target] = &[
     },
     Target { what: "runc vs union-rootfs", numerator: "runc", denominator: "union-rootfs", bound: Bound::AtLeast(3.0) },
     Target { what: "image load vs tar -x", numerator: "image load", denominator: "tar -x", bound: Bound::AtMost(1.3) },
+    Target { what: "exec vs nsenter", numerator: "exec", denominator: "nsenter", bound: Bound::AtMost(1.5) },
+    Target { what: "runc exec vs exec", numerator: "runc exec", denominator: "exec", bound: Bound::AtLeast(5.0) },
+    Target {
+        what: "-p throughput vs direct",
+        numerator: "direct read",
+        denominator: "read through -p",
+        bound: Bound::AtLeast(0.7),
+    },
 ];
 
 /// The solution binaries the bench runs.
-const SOLUTIONS: [&str; 3] = ["ns-isolation-solution", "cgroup-limits-solution", "union-rootfs-solution"];
+const SOLUTIONS: [&str; 4] =
+    ["ns-isolation-solution", "cgroup-limits-solution", "union-rootfs-solution", "setns-exec-solution"];
 
 /// Builds in release mode, runs hyperfine twice, prints the ratios, fails if a target is missed or a trace is left.
 pub fn run() -> Result<()> {
@@ -69,15 +99,16 @@ pub fn run() -> Result<()> {
     }
     process::run(build)?;
     let target = process::target_dir()?;
-    let before = leftovers::Host::now()?;
+    let release = target.join("release");
+    let before = leftovers::Host::now(&release)?;
     let work = tempfile::Builder::new()
         .prefix("bench-")
         .tempdir_in(&target)
         .with_context(|| format!("create a bench directory in {}", target.display()))?;
-    let outcome = measure(&target.join("release"), work.path()).and_then(|means| report(&means));
+    let outcome = measure(&release, work.path()).and_then(|means| report(&means));
     let dir = work.path().display().to_string();
     let removed = work.close().with_context(|| format!("remove the bench directory {dir}"));
-    let cleaned = removed.and_then(|()| leftovers::Host::now()?.left_since(&before));
+    let cleaned = removed.and_then(|()| leftovers::check_since(&before, &release));
     if let (Err(_), Err(err)) = (&outcome, &cleaned) {
         eprintln!("xtask: {err:#}");
     }
@@ -90,7 +121,7 @@ pub fn run() -> Result<()> {
 /// Runs both hyperfine runs in `work`; returns each command's mean time, in seconds.
 fn measure(release: &Path, work: &Path) -> Result<Vec<(String, f64)>> {
     let bin = |name: &str| release.join(name).display().to_string();
-    let bundle = fixtures::runc_bundle(work)?;
+    let bundle = fixtures::runc_bundle(work, "runc-bundle", &["/bin/true"])?;
     crate::image::build(work)?;
     let layout = work.join("busybox");
     let store = work.join("store");
@@ -132,6 +163,34 @@ fn measure(release: &Path, work: &Path) -> Result<Vec<(String, f64)>> {
     ];
     let prepare = [format!("rm -rf {}", fresh_store.display()), format!("rm -rf {}", untarred.display())];
     means.extend(hyperfine(&work.join("load.json"), &load, &prepare, 50)?);
+    let setns_exec = release.join("setns-exec-solution");
+    means.extend(containers::with_containers(&setns_exec, work, &layout, |running| measure_exec(running, work))?);
+    Ok(means)
+}
+
+/// Runs chapter 4's two hyperfine runs on its running containers: `exec`, then `-p`.
+fn measure_exec(running: &containers::Containers, work: &Path) -> Result<Vec<(String, f64)>> {
+    let exec = [
+        (
+            "exec",
+            format!("{} --root {} exec exec-target /bin/true", running.setns_exec.display(), running.store.display()),
+        ),
+        ("nsenter", format!("nsenter --target {} --all /bin/true", running.exec_target)),
+        (
+            "runc exec",
+            format!("runc --root {} exec {} /bin/true", running.runc_state.display(), containers::RUNC_CONTAINER),
+        ),
+    ];
+    let mut means = hyperfine(&work.join("exec.json"), &exec, &[], 200)?;
+
+    let read = |port: u16| format!("bash -c 'cat </dev/tcp/127.0.0.1/{port} >/dev/null'");
+    let relayed = format!("nsenter --net=/proc/self/ns/net {}", read(running.port));
+    let direct = format!("nsenter --net=/proc/{}/ns/net {}", running.relay, read(80));
+    for (what, reader) in [("read through -p", &relayed), ("direct read", &direct)] {
+        containers::check_reads_everything(what, &reader.replace(">/dev/null", ""))?;
+    }
+    let relay = [("read through -p", relayed), ("direct read", direct)];
+    means.extend(hyperfine(&work.join("relay.json"), &relay, &[], 30)?);
     Ok(means)
 }
 

@@ -1,4 +1,4 @@
-//! What the bench runs on: a runc bundle of the host's busybox, and the
+//! What the bench runs on: runc bundles of the host's busybox, and the
 //! sample image's layer blobs, for the `tar -x` baseline of `image load`.
 
 use std::fs;
@@ -9,9 +9,12 @@ use serde_json::Value;
 
 use crate::process;
 
-/// A runc bundle in `work` whose rootfs is busybox and whose process is `/bin/true`.
-pub fn runc_bundle(work: &Path) -> Result<PathBuf> {
-    let bundle = work.join("runc-bundle");
+/// The applets a bundle's rootfs has, as links to busybox: `/bin/true` for the runs, `/bin/sleep` for a container that stays.
+const APPLETS: [&str; 2] = ["true", "sleep"];
+
+/// A runc bundle in `work/<name>` whose rootfs is busybox and whose process is `args`.
+pub fn runc_bundle(work: &Path, name: &str, args: &[&str]) -> Result<PathBuf> {
+    let bundle = work.join(name);
     let rootfs = bundle.join("rootfs");
     for dir in ["bin", "proc", "sys", "dev", "tmp", "etc"] {
         let dir = rootfs.join(dir);
@@ -19,9 +22,11 @@ pub fn runc_bundle(work: &Path) -> Result<PathBuf> {
     }
     let busybox = rootfs.join("bin/busybox");
     fs::copy("/bin/busybox", &busybox).with_context(|| format!("copy /bin/busybox to {}", busybox.display()))?;
-    let true_link = rootfs.join("bin/true");
-    std::os::unix::fs::symlink("busybox", &true_link)
-        .with_context(|| format!("symlink {} to busybox", true_link.display()))?;
+    for applet in APPLETS {
+        let link = rootfs.join("bin").join(applet);
+        std::os::unix::fs::symlink("busybox", &link)
+            .with_context(|| format!("symlink {} to busybox", link.display()))?;
+    }
     let mut spec = process::command("runc", &["spec"]);
     spec.current_dir(&bundle);
     process::run(spec)?;
@@ -29,7 +34,7 @@ pub fn runc_bundle(work: &Path) -> Result<PathBuf> {
     let text = fs::read_to_string(&config).with_context(|| format!("read {}", config.display()))?;
     let mut json: Value = serde_json::from_str(&text).with_context(|| format!("parse {}", config.display()))?;
     json["process"]["terminal"] = Value::Bool(false);
-    json["process"]["args"] = serde_json::json!(["/bin/true"]);
+    json["process"]["args"] = serde_json::json!(args);
     fs::write(&config, serde_json::to_string_pretty(&json)?).with_context(|| format!("write {}", config.display()))?;
     Ok(bundle)
 }
