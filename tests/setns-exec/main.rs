@@ -337,6 +337,9 @@ fn processes_started_by_exec_die_when_pid_1_ends() {
     ch.run(["exec", "-d", "web", "sleep", "77"]).expect_code(0);
     let sleepers = processes_in_pid_namespace(pid, "sleep");
     assert_eq!(sleepers.len(), 2, "PID 1 and the exec'd sleep");
+    let inside = ch.run(["exec", "web", "ps", "-o", "pid,ppid,args"]);
+    inside.expect_code(0);
+    snapshot(&ch, "exec_ps", &inside.transcript());
     ch.run(["rm", "-f", "web"]).expect_code(0);
     for sleeper in sleepers {
         assert!(ends_and_reaped(sleeper), "process {sleeper} outlived the container's PID 1");
@@ -380,12 +383,17 @@ fn stop_lets_a_shell_that_traps_term_exit_and_kills_one_that_does_not() {
     detached(&ch, &["--name", "deaf", "busybox", "sh", "-c", "echo ready; while :; do sleep 0.1; done"]);
     wait_for_log(&ch, "polite", "ready");
     wait_for_log(&ch, "deaf", "ready");
-    ch.run(["stop", "polite"]).expect_code(0);
-    ch.run(["stop", "-t", "1", "deaf"]).expect_code(0);
+    let stops = [ch.run(["stop", "polite"]), ch.run(["stop", "-t", "1", "deaf"])];
+    for stop in &stops {
+        stop.expect_code(0);
+    }
     let ps = ch.run(["ps", "-a"]);
+    let logs = ch.run(["logs", "polite"]);
     let status = |name: &str| ps.stdout.lines().find(|line| line.ends_with(name)).unwrap_or_default().to_owned();
-    assert!(status("polite").contains("Exited (0)") && ch.run(["logs", "polite"]).stdout.ends_with("bye\n"));
+    assert!(status("polite").contains("Exited (0)") && logs.stdout.ends_with("bye\n"));
     assert!(status("deaf").contains("Exited (137)"), "a shell without a trap ignores SIGTERM as PID 1:\n{}", ps.stdout);
+    let text = [&stops[0], &stops[1], &ps, &logs].map(|outcome| outcome.transcript()).concat();
+    snapshot(&ch, "stop", &rebox_support::redact_table_times(&text));
 }
 
 #[test]
@@ -425,6 +433,7 @@ fn net_container_joins_the_other_containers_network_and_reaches_its_port() {
     let refused = ch.run(["run", "--rm", "--net", "container:nosuch", "busybox", "true"]);
     refused.expect_code(125);
     assert_eq!(fs::read_dir(ch.root().join("containers")).unwrap().count(), 1, "a refused run created a container");
+    snapshot(&ch, "net_container", &[outcome.transcript(), refused.transcript()].concat());
 }
 
 // Step `pty`.
@@ -455,17 +464,24 @@ fn run_it_gives_the_container_a_terminal_too() {
 fn publish_serves_the_lessons_page_on_the_host_port() {
     let ch = with_images("port-relay");
     let port = free_port();
-    let id = detached(&ch, &["-p", &format!("{port}:80"), "--name", "hello", "helloworld"]);
+    let run = ch.run(["run", "-d", "-p", &format!("{port}:80"), "--name", "hello", "helloworld"]);
+    let id = run.success().trim().to_owned();
     let page = (0..100).find_map(|_| {
         std::thread::sleep(Duration::from_millis(20));
         let page = http_get(port);
         page.starts_with("<h3>").then_some(page)
     });
     assert_eq!(page.as_deref(), Some(format!("<h3>Hello World!</h3><b>Hostname:</b> {}<br/>\n", &id[..12]).as_str()));
-    assert_eq!(ch.run(["port", "hello"]).success(), format!("80/tcp -> 0.0.0.0:{port}\n"));
+    let published = ch.run(["port", "hello"]);
+    assert_eq!(published.success(), format!("80/tcp -> 0.0.0.0:{port}\n"));
     assert!(ch.run(["ps"]).success().contains(&format!("0.0.0.0:{port}->80/tcp")));
-    ch.run(["stop", "-t", "1", "hello"]).expect_code(0);
+    let stop = ch.run(["stop", "-t", "1", "hello"]);
+    stop.expect_code(0);
     assert!(TcpStream::connect(("127.0.0.1", port)).is_err(), "the listener outlived the container");
+    // The test's own GET, shown as the lesson's curl; the port, which the kernel picked, as [PORT].
+    let get = format!("$ curl -s http://localhost:{port}\n{}", page.unwrap_or_default());
+    let text = [run.transcript(), get, published.transcript(), stop.transcript()].concat();
+    snapshot(&ch, "publish", &text.replace(&format!(":{port}"), ":[PORT]").replace(&format!(" {port}:"), " [PORT]:"));
 }
 
 #[test]
