@@ -42,8 +42,15 @@ maintainers
   test                   everything CI runs: fmt, clippy, starters, suites, walkthrough, book, the suites in the VM
   sync-starters [--check]  write chapters/ from solutions/ (or check they match)
   walkthrough [<chapter>]  solve the starters step by step; every step must turn a test green
-  bench                  compare the runtimes with unshare and runc (needs root)
-chapters: ns-isolation, cgroup-limits, union-rootfs";
+  partly-solved <chapter> <n>
+                         overwrite chapters/<chapter> with its first n steps solved (to try one step)
+  bench                  compare the runtimes with unshare and runc (needs root)";
+
+/// The usage text, ending with the chapters as the workshop lists them.
+fn usage() -> String {
+    let chapters: Vec<&str> = chapters::CHAPTERS.iter().map(|chapter| chapter.name).collect();
+    format!("{USAGE}\nchapters: {}", chapters.join(", "))
+}
 
 fn main() {
     if let Err(err) = run() {
@@ -75,9 +82,9 @@ fn run() -> Result<()> {
         ["walkthrough", chapter] => walkthrough::run(Some(chapters::find(chapter)?)),
         ["vm", options @ ..] => vm::run(options),
         [] | ["help" | "--help" | "-h"] => {
-            println!("{USAGE}");
+            println!("{}", usage());
             Ok(())
         }
-        _ => bail!("unknown command `{}`\n\n{USAGE}", args.join(" ")),
+        _ => bail!("unknown command `{}`\n\n{}", args.join(" "), usage()),
     }
 }

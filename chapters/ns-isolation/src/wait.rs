@@ -56,6 +56,9 @@ const WATCHED_NAMES: &str = "[INT TERM HUP QUIT CHLD]";
 /// Waits for `child` to end, passing on every stop signal, and returns how it ended.
 pub fn wait_forwarding_signals(child: Pid) -> Result<WaitStatus> {
     let watched = watched();
+    // Blocked already by whoever cloned the child (`block_signals`); made sure of, untraced: a SIGCHLD
+    // arriving while it is not blocked would be discarded, and `sigwait` would wait for it forever.
+    watched.thread_block().context("block the signals to forward (sigprocmask SIG_BLOCK)")?;
     loop {
         let status = waitpid(child, Some(WaitPidFlag::WNOHANG))
             .with_context(|| format!("wait for the container (waitpid {child})"))?;

@@ -18,6 +18,7 @@ use std::io::ErrorKind;
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use ns_isolation::sys;
 
 /// How many symlinks one lookup may follow, as the kernel's `MAXSYMLINKS`.
 const MAX_SYMLINKS: usize = 40;
@@ -85,7 +86,7 @@ pub fn make_mountpoint(root: &Path, path: &Path, file: bool) -> Result<PathBuf> 
             fs::write(&target, "").with_context(|| format!("create the mountpoint {}", target.display()))?
         }
         Err(err) if err.kind() == ErrorKind::NotFound => {
-            fs::create_dir(&target).with_context(|| format!("create the mountpoint {}", target.display()))?
+            sys::mkdir(&target, 0o755).with_context(|| format!("create the mountpoint {}", target.display()))?
         }
         Err(err) => return Err(err).with_context(|| format!("look at the mountpoint {}", target.display())),
     }

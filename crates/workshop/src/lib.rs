@@ -82,6 +82,10 @@ pub const CHAPTERS: &[Chapter] = &[
             "port-relay",
         ],
     },
+    Chapter {
+        name: "bind-volume",
+        steps: &["volume-spec", "volume-dir", "copy-data", "volume-mounts", "volume-in-use"],
+    },
 ];
 
 impl Chapter {
