@@ -100,7 +100,8 @@ pub fn trees_per_container() -> usize {
     if cgroup_version() == "v2" {
         return 1;
     }
-    let mut mounts: Vec<PathBuf> = ["memory", "cpu", "cpuacct", "pids"].iter().filter_map(|c| v1_mount(c)).collect();
+    let mut mounts: Vec<PathBuf> =
+        ["memory", "cpu", "cpuacct", "pids", "freezer"].iter().filter_map(|c| v1_mount(c)).collect();
     mounts.sort();
     mounts.dedup();
     mounts.len()

@@ -131,6 +131,7 @@ const V1_MOUNTINFO: &str = "\
 32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
 33 31 0:30 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct
 35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+37 31 0:34 / /sys/fs/cgroup/freezer rw,relatime - cgroup cgroup rw,freezer
 39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids
 41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
 ";
@@ -448,7 +449,7 @@ fn without_limits_the_container_still_gets_a_cgroup() {
     assert_eq!(
         lines.len(),
         expected,
-        "the trees of memory, cpu, cpuacct and pids on v1; the one tree on v2: {lines:?}"
+        "the trees of memory, cpu, cpuacct, pids and freezer on v1; the one tree on v2: {lines:?}"
     );
     assert!(lines.iter().all(|line| line.ends_with(&format!("/rebox/{id}"))), "{lines:?}");
     assert_no_cgroup_left(&id);

@@ -38,6 +38,7 @@ pub struct Cgroup {
     dirs: Vec<PathBuf>,
     parents: Vec<PathBuf>,
     memory_dir: Option<PathBuf>,
+    freezer_dir: Option<PathBuf>,
     memory_limit: Option<u64>,
 }
 
@@ -51,6 +52,7 @@ impl Cgroup {
                 dirs: Vec::new(),
                 parents: plan.parents.clone(),
                 memory_dir: plan.memory_dir.clone(),
+                freezer_dir: plan.freezer_dir.clone(),
                 memory_limit: plan.memory_limit,
             };
             let Err(err) = plan.steps.iter().try_for_each(|step| cgroup.apply(step)) else { return Ok(cgroup) };
@@ -81,7 +83,15 @@ impl Cgroup {
             return Ok(None);
         }
         let memory_dir = plan.memory_dir.filter(|dir| dir.is_dir());
-        Ok(Some(Cgroup { version: plan.version, dirs, parents: plan.parents, memory_dir, memory_limit: None }))
+        let freezer_dir = plan.freezer_dir.filter(|dir| dir.is_dir());
+        Ok(Some(Cgroup {
+            version: plan.version,
+            dirs,
+            parents: plan.parents,
+            memory_dir,
+            freezer_dir,
+            memory_limit: None,
+        }))
     }
 
     /// One step of the plan: make a directory, or write a limit.
@@ -127,9 +137,22 @@ impl Cgroup {
                 // ESRCH: it exited on its own since we read the list.
                 sys::kill(pid, Signal::SIGKILL).ok();
             }
+            self.thaw_for_kill();
             sleep(POLL);
         }
         bail!("processes are still in the cgroup {:?} after SIGKILL", self.dirs)
+    }
+
+    /// Lets a v1 group frozen by a `commit` that was itself killed take its SIGKILLs: v1 holds them while frozen.
+    ///
+    /// On v2 a fatal signal ends a frozen process all the same.
+    fn thaw_for_kill(&self) {
+        if let (Version::V1, Some(dir)) = (self.version, &self.freezer_dir) {
+            let state = dir.join("freezer.state");
+            if fs::read_to_string(&state).is_ok_and(|text| text.trim() != "THAWED") {
+                write_file(&state, "THAWED").ok();
+            }
+        }
     }
 
     /// The container's own directories.
@@ -145,6 +168,11 @@ impl Cgroup {
     /// The directory whose memory counters tell of OOM kills, if the memory controller is used.
     pub fn memory_dir(&self) -> Option<&Path> {
         self.memory_dir.as_deref()
+    }
+
+    /// The directory whose processes freeze together (v1's freezer group, the v2 group), if there is one.
+    pub fn freezer_dir(&self) -> Option<&Path> {
+        self.freezer_dir.as_deref()
     }
 
     /// The memory limit, if one was set.

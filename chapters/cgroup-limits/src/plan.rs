@@ -10,7 +10,9 @@
 //! Every container gets `rebox/<id>` under each hierarchy it uses, even
 //! with no limit at all, as Docker does: the directory is what accounts for
 //! the container's memory, CPU time and processes (what `docker stats`
-//! reads). A controller that is missing is then simply not used. On v2 a
+//! reads), and on v1 the freezer's group is what stops them all at once
+//! (chapter 6 freezes a running container to commit it). A controller that
+//! is missing is then simply not used. On v2 a
 //! controller is only usable in a group if every ancestor has enabled it in
 //! its `cgroup.subtree_control`. Introduced in chapter 2.
 
@@ -52,7 +54,7 @@ impl Limits {
             (Controller::Cpu, Version::V1) => self.cpu.map(|cpu| cpu.v1_files()),
             (Controller::Cpu, Version::V2) => self.cpu.map(|cpu| cpu.v2_files()),
             (Controller::Pids, _) => self.pids.map(|pids| pids.files()),
-            (Controller::Cpuacct, _) => None,
+            (Controller::Cpuacct | Controller::Freezer, _) => None,
         }
         .unwrap_or_default())
     }
@@ -63,7 +65,7 @@ impl Limits {
             Controller::Memory => self.memory.is_some(),
             Controller::Cpu => self.cpu.is_some(),
             Controller::Pids => self.pids.is_some(),
-            Controller::Cpuacct => false,
+            Controller::Cpuacct | Controller::Freezer => false,
         }
     }
 }
@@ -100,6 +102,8 @@ pub struct Plan {
     pub parents: Vec<PathBuf>,
     /// The directory whose memory counters tell of OOM kills, if the memory controller is used.
     pub memory_dir: Option<PathBuf>,
+    /// The directory whose processes freeze together: v1's freezer group, or the v2 group itself.
+    pub freezer_dir: Option<PathBuf>,
     /// The memory limit, for the OOM report.
     pub memory_limit: Option<u64>,
 }
@@ -112,6 +116,7 @@ pub fn plan(hierarchy: &Hierarchy, id: &str, limits: &Limits) -> Result<Plan> {
         dirs: Vec::new(),
         parents: Vec::new(),
         memory_dir: None,
+        freezer_dir: None,
         memory_limit: limits.memory.map(|memory| memory.limit),
     };
     match hierarchy {
@@ -126,8 +131,10 @@ pub fn plan(hierarchy: &Hierarchy, id: &str, limits: &Limits) -> Result<Plan> {
                     continue;
                 };
                 let dir = plan.make_dirs(mount, id);
-                if controller == Controller::Memory {
-                    plan.memory_dir = Some(dir.clone());
+                match controller {
+                    Controller::Memory => plan.memory_dir = Some(dir.clone()),
+                    Controller::Freezer => plan.freezer_dir = Some(dir.clone()),
+                    _ => {}
                 }
                 plan.write_files(&dir, limits.files(controller, Version::V1, *swap_accounting)?);
             }
@@ -147,6 +154,7 @@ pub fn plan(hierarchy: &Hierarchy, id: &str, limits: &Limits) -> Result<Plan> {
             if controllers.contains(&Controller::Memory) {
                 plan.memory_dir = Some(dir.clone());
             }
+            plan.freezer_dir = Some(dir.clone());
             for controller in controllers {
                 plan.write_files(&dir, limits.files(*controller, Version::V2, true)?);
             }

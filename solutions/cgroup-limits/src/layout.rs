@@ -40,11 +40,16 @@ pub enum Controller {
     Cpuacct,
     /// The number of processes (`--pids-limit`).
     Pids,
+    /// No limit: it stops every process of the group at once and resumes them (`docker pause`, and
+    /// chapter 6's `commit` of a running container). A controller of its own on v1 only; on v2 every
+    /// group has `cgroup.freeze`.
+    Freezer,
 }
 
 impl Controller {
     /// Every controller, in the order their directories are created and joined.
-    pub const ALL: [Controller; 4] = [Controller::Memory, Controller::Cpu, Controller::Cpuacct, Controller::Pids];
+    pub const ALL: [Controller; 5] =
+        [Controller::Memory, Controller::Cpu, Controller::Cpuacct, Controller::Pids, Controller::Freezer];
 
     /// The controller's name, as the kernel spells it in mount options and `cgroup.controllers`.
     pub fn name(self) -> &'static str {
@@ -53,6 +58,7 @@ impl Controller {
             Controller::Cpu => "cpu",
             Controller::Cpuacct => "cpuacct",
             Controller::Pids => "pids",
+            Controller::Freezer => "freezer",
         }
     }
 }

@@ -16,6 +16,7 @@ const MOUNTINFO: &str = "\
 32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
 33 31 0:30 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct
 35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+37 31 0:34 / /sys/fs/cgroup/freezer rw,relatime - cgroup cgroup rw,freezer
 39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids
 41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
 ";
@@ -40,7 +41,8 @@ fn limits() -> Limits {
 #[test]
 fn v1_plan_makes_one_directory_per_controller() {
     let plan = plan(&v1(), ID, &limits()).unwrap();
-    assert_eq!(plan.dirs.len(), 4, "memory, cpu, cpuacct and pids each have their own tree");
+    assert_eq!(plan.dirs.len(), 5, "memory, cpu, cpuacct, pids and freezer each have their own tree");
+    assert_eq!(plan.freezer_dir, Some(PathBuf::from(format!("/sys/fs/cgroup/freezer/rebox/{ID}"))));
     assert!(plan.to_string().contains("echo 0 > /sys/fs/cgroup/memory/rebox/4ddf4638572d"));
 }
 
@@ -48,6 +50,7 @@ fn v1_plan_makes_one_directory_per_controller() {
 fn v2_plan_enables_controllers_in_every_ancestor() {
     let plan = plan(&v2(&[Controller::Memory, Controller::Cpu, Controller::Pids]), ID, &limits()).unwrap();
     assert_eq!(plan.dirs, [PathBuf::from(format!("/sys/fs/cgroup/rebox/{ID}"))]);
+    assert_eq!(plan.freezer_dir.as_ref(), plan.dirs.first(), "every v2 group has cgroup.freeze");
     assert!(plan.to_string().contains("echo 0 > /sys/fs/cgroup/rebox/4ddf4638572d"));
 }
 
@@ -55,7 +58,7 @@ fn v2_plan_enables_controllers_in_every_ancestor() {
 fn without_limits_the_cgroup_still_accounts() {
     let plan = plan(&v1(), ID, &Limits::default()).unwrap();
     assert!(plan.steps.iter().all(|step| matches!(step, Step::MakeDir { .. })), "no limit, no write");
-    assert_eq!(plan.dirs.len(), 4);
+    assert_eq!(plan.dirs.len(), 5);
 }
 
 #[test]
