@@ -16,9 +16,17 @@ use docker_cli::table::{command_cell, human_size, render};
 
 /// `images`.
 pub fn images_table(store: &Store) -> Result<String> {
+    images_table_of(store, |_| Ok(true))
+}
+
+/// `images`, listing only the images `listed` keeps (chapter 6 leaves out a build's intermediate images).
+pub fn images_table_of(store: &Store, listed: impl Fn(&str) -> Result<bool>) -> Result<String> {
     let names = repositories(store)?;
     let mut rows = Vec::new();
     for id in all_ids(store)? {
+        if !listed(&id)? {
+            continue;
+        }
         let image = read_image(store, &id)?;
         let created = image.config.created().as_deref().and_then(parse_rfc3339);
         let size: u64 = image.chain_ids.iter().map(|chain| layer_size(store, chain).unwrap_or(0)).sum();
