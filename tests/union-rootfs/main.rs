@@ -21,6 +21,8 @@
 #[cfg(solution)]
 extern crate union_rootfs_solution as union_rootfs;
 
+mod security;
+
 use std::fs;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
