@@ -21,6 +21,7 @@
 #[cfg(solution)]
 extern crate union_rootfs_solution as union_rootfs;
 
+mod faults;
 mod security;
 
 use std::fs;
@@ -548,6 +549,16 @@ fn only_container(ch: &Chapter) -> String {
     ids[0].clone()
 }
 
+/// Waits for the container's process `pid` to end: it dies with its runtime (`PR_SET_PDEATHSIG`).
+#[track_caller]
+fn wait_until_gone(pid: i32) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| !stat.contains(") Z ")) {
+        assert!(std::time::Instant::now() < deadline, "the container outlived its runtime");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 #[test]
 fn a_runtime_killed_with_sigkill_leaves_what_ps_shows_exited_and_rm_removes() {
     let ch = with_sample("mask-paths", "to run containers");
@@ -555,12 +566,7 @@ fn a_runtime_killed_with_sigkill_leaves_what_ps_shows_exited_and_rm_removes() {
     let (runtime, container) = (running.runtime_pid(), running.container_pid());
     running.signal(runtime, "KILL");
     running.finish_unchecked();
-    // The container dies with its runtime (PR_SET_PDEATHSIG); nobody was left to remove its cgroup.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while fs::read_to_string(format!("/proc/{container}/stat")).is_ok_and(|stat| !stat.contains(") Z ")) {
-        assert!(std::time::Instant::now() < deadline, "the container outlived its runtime");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    wait_until_gone(container);
     let id = only_container(&ch);
     assert!(!cgroups_of(&id).is_empty(), "the killed runtime's cgroup should be there for rm to remove");
     let ps = ch.run(["ps", "-a"]);

@@ -49,6 +49,9 @@ pub struct ContainerConfig {
     pub hostname: String,
     /// When it was created (Unix time).
     pub created: i64,
+    /// Removed when it ends (`run --rm`); if its runtime is killed first, by the next command (see `leftovers.rs`).
+    #[serde(default)]
+    pub auto_remove: bool,
 }
 
 /// Where a container is in its life.
@@ -120,8 +123,9 @@ pub fn create_locked(store: &Store, config: ContainerConfig) -> Result<Container
     // to disk at once (its `auto_da_alloc` safeguard), and deleting it then waits for that
     // write: a `--rm` container, deleted milliseconds after it starts, would wait for the disk.
     let dir = store.container_dir(&config.id);
-    let staged = staging.keep();
-    fs::rename(&staged, &dir).with_context(|| format!("move the container into place at {}", dir.display()))?;
+    fs::rename(staging.path(), &dir).with_context(|| format!("move the container into place at {}", dir.display()))?;
+    // Renamed away: nothing is left at the temporary path to remove.
+    let _ = staging.keep();
     Ok(Container { dir, config, state: State::default() })
 }
 
@@ -179,7 +183,7 @@ impl Container {
         self.set_state(running)
     }
 
-    /// Records how the container ended, or removes it (`remove`, for `--rm`); returns Docker's exit code.
+    /// Records how the container ended, or removes it (`remove`, or the config's `auto_remove`); returns Docker's exit code.
     ///
     /// A runtime error before the command ran is recorded with its exit
     /// code (125, 126, 127) and returned; an OOM kill is recorded and
@@ -189,7 +193,7 @@ impl Container {
             Ok(ended) => (ended.exit_code(), ended.oom_killed.is_some()),
             Err(err) => (Failure::code_of(err), false),
         };
-        let recorded = if remove {
+        let recorded = if remove || self.config.auto_remove {
             remove_tree(&self.dir)
         } else {
             let finished = Some(clock::now());
@@ -252,10 +256,18 @@ pub fn remove(store: &Store, reference: &str, force: bool) -> Result<()> {
             std::thread::sleep(Duration::from_millis(10));
         }
     }
+    let _lock = store.lock()?;
+    discard(&container).with_context(|| format!("remove container {name}"))
+}
+
+/// Removes a container that no longer runs: its cgroup, if a killed runtime left it, then its directory.
+///
+/// The caller holds the store's lock.
+pub fn discard(container: &Container) -> Result<()> {
     if let Some(cgroup) = Cgroup::existing(&container.config.id)? {
-        cgroup.remove().with_context(|| format!("remove the cgroup of container {name}"))?;
+        cgroup.remove().context("remove its cgroup")?;
     }
-    remove_tree(&container.dir).with_context(|| format!("remove container {name}"))
+    remove_tree(&container.dir)
 }
 
 /// A container (its short id) that uses the image `image_id`, if any.
@@ -267,6 +279,7 @@ pub fn using_image(store: &Store, image_id: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nix::sys::wait::WaitStatus;
 
     fn config(name: &str) -> ContainerConfig {
         ContainerConfig {
@@ -279,6 +292,7 @@ mod tests {
             cwd: "/".to_owned(),
             hostname: "box".to_owned(),
             created: 0,
+            auto_remove: false,
         }
     }
 
@@ -309,5 +323,15 @@ mod tests {
         assert!(err.to_string().contains("already in use"), "{err:#}");
         assert_eq!(list(&store).unwrap().len(), 1);
         assert_eq!(fs::read_dir(store.tmp_dir()).unwrap().count(), 0, "a staging directory was left");
+    }
+
+    #[test]
+    fn a_container_made_to_be_removed_is_removed_when_it_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let container = create_locked(&store, ContainerConfig { auto_remove: true, ..config("job") }).unwrap();
+        let ended = Ended { status: WaitStatus::Exited(Pid::this(), 3), oom_killed: None };
+        assert_eq!(container.record_end(Ok(ended), false).unwrap(), 3);
+        assert!(list(&store).unwrap().is_empty());
     }
 }

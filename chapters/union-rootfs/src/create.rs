@@ -56,6 +56,7 @@ fn configure(id: &ContainerId, args: &RunArgs, image: &Image) -> Result<Containe
         cwd,
         hostname,
         created: clock::now(),
+        auto_remove: args.rootfs.rm,
     })
 }
 

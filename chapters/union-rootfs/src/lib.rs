@@ -12,7 +12,9 @@
 //! [`unpack`] and [`whiteout`] (a layer tar becomes a directory), [`layer`]
 //! (stored once, under its chain id), [`source`], [`oci`] and
 //! [`docker_archive`] (where images come from), [`image`] and [`import`].
-//! Containers: [`store`] (the `--root` layout), [`containers`] and
+//! Containers: [`store`] (the `--root` layout), [`atomic`] (its files,
+//! written whole) and [`leftovers`] (what a killed runtime left in it),
+//! [`containers`] and
 //! [`create`], [`process`] (Entrypoint, Cmd, Env, WorkingDir),
 //! [`init_layer`], [`overlay`], [`in_root`] and [`bind`], [`dev`],
 //! [`pivot`], [`proc`], then [`rootfs`] and [`run`], which string them
@@ -24,6 +26,7 @@
 #![allow(unused_imports, unused_variables, unused_mut, dead_code, unreachable_code)]
 
 pub mod args;
+pub mod atomic;
 pub mod bind;
 pub mod catalog;
 pub mod commands;
@@ -37,6 +40,7 @@ pub mod import;
 pub mod in_root;
 pub mod init_layer;
 pub mod layer;
+pub mod leftovers;
 pub mod oci;
 pub mod overlay;
 pub mod pid;

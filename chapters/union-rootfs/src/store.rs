@@ -12,10 +12,12 @@
 //! ```
 //!
 //! Nothing is ever half-written: a file is written to a temporary name and
-//! renamed over the real one (`rename(2)` is atomic within a filesystem), and
-//! a layer is unpacked under `tmp/` and renamed into `layers/` once complete.
-//! Changes to the store are made under an exclusive `flock(2)` on `<root>/lock`,
-//! so two runtimes never pick the same container name.
+//! renamed over the real one, and a layer is unpacked under `tmp/` and
+//! renamed into `layers/` once complete (see `atomic.rs`). Changes to the
+//! store are made under an exclusive `flock(2)` on `<root>/lock`, so two
+//! runtimes never pick the same container name; a layer is only ever added
+//! under it, together with its image. Opening the store collects what a
+//! killed runtime left in it (see `leftovers.rs`).
 //!
 //! The store is private: its root is mode 0700, made so on first use, and
 //! tightened if an older runtime left it open. Its layers and read-write
@@ -28,17 +30,20 @@
 //! Introduced in chapter 3.
 
 use std::fs::{self, File};
-use std::io::{ErrorKind, Write};
+use std::io::ErrorKind;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
 use nix::unistd::Uid;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 use crate::digest::hex_part;
+use crate::leftovers;
+
+// The store's files are written whole (see `atomic.rs`); later chapters find these here.
+pub use crate::atomic::{owned_prefix, owner_of, read_json, remove_tree, write_atomic, write_json};
 
 /// The default `--root`, like Docker's `/var/lib/docker`.
 pub const DEFAULT_ROOT: &str = "/var/lib/rebox";
@@ -59,7 +64,7 @@ pub struct StoreLock {
 }
 
 impl Store {
-    /// Opens (and creates, if needed) the store at `root`, private.
+    /// Opens (and creates, if needed) the store at `root`, private, and collects what killed runtimes left in it.
     pub fn open(root: &Path) -> Result<Self> {
         let root = std::path::absolute(root).with_context(|| format!("resolve the store path {}", root.display()))?;
         make_private(&root)?;
@@ -67,7 +72,9 @@ impl Store {
             let path = root.join(dir);
             fs::create_dir_all(&path).with_context(|| format!("create the store directory {}", path.display()))?;
         }
-        Ok(Self { root })
+        let store = Self { root };
+        leftovers::collect(&store);
+        Ok(store)
     }
 
     /// The store's root directory.
@@ -83,6 +90,19 @@ impl Store {
             .map_err(|(_, errno)| errno)
             .with_context(|| format!("lock the store (flock {} LOCK_EX)", path.display()))?;
         Ok(StoreLock { _lock: lock })
+    }
+
+    /// Takes the store's exclusive lock if no other process holds it; `None` if one does.
+    pub fn try_lock(&self) -> Result<Option<StoreLock>> {
+        let path = self.root.join("lock");
+        let file = File::create(&path).with_context(|| format!("open the store lock {}", path.display()))?;
+        match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+            Ok(lock) => Ok(Some(StoreLock { _lock: lock })),
+            Err((_, Errno::EWOULDBLOCK)) => Ok(None),
+            Err((_, errno)) => {
+                Err(errno).with_context(|| format!("lock the store (flock {} LOCK_EX|LOCK_NB)", path.display()))
+            }
+        }
     }
 
     /// `repositories.json`: image names to image ids.
@@ -105,10 +125,11 @@ impl Store {
         self.root.join("tmp")
     }
 
-    /// A fresh temporary directory under `tmp/`, removed when dropped unless kept.
+    /// A fresh temporary directory under `tmp/`, named `<prefix><pid>-<start time>-XXXXXX` after
+    /// this process; removed when dropped unless kept.
     pub fn temp_dir(&self, prefix: &str) -> Result<tempfile::TempDir> {
         tempfile::Builder::new()
-            .prefix(prefix)
+            .prefix(&owned_prefix(prefix)?)
             .tempdir_in(self.tmp_dir())
             .with_context(|| format!("create a temporary directory in {}", self.tmp_dir().display()))
     }
@@ -163,58 +184,6 @@ fn make_private(root: &Path) -> Result<()> {
     }
 }
 
-/// Removes a directory tree, if it exists: a layer, a container.
-///
-/// Overlayfs leaves its scratch directory `work/work` with mode 000; root
-/// removes it anyway, an unprivileged user (a rootless container's) must
-/// first give themselves the right to look inside.
-pub fn remove_tree(path: &Path) -> Result<()> {
-    let mut result = fs::remove_dir_all(path);
-    if matches!(&result, Err(err) if err.kind() == ErrorKind::PermissionDenied) {
-        open_up(path);
-        result = fs::remove_dir_all(path);
-    }
-    match result {
-        Err(err) if err.kind() != ErrorKind::NotFound => Err(err).with_context(|| format!("remove {}", path.display())),
-        _ => Ok(()),
-    }
-}
-
-/// Makes every directory under `dir` (and `dir`) readable, writable and searchable by its owner.
-fn open_up(dir: &Path) {
-    if fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).is_err() {
-        return;
-    }
-    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
-        if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
-            open_up(&entry.path());
-        }
-    }
-}
-
-/// Writes `bytes` to `path` atomically: a temporary file beside it, then `rename(2)`.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().with_context(|| format!("{} has no parent directory", path.display()))?;
-    let mut file = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("create a temporary file in {}", dir.display()))?;
-    file.write_all(bytes).with_context(|| format!("write a temporary file for {}", path.display()))?;
-    file.persist(path).with_context(|| format!("rename a temporary file over {}", path.display()))?;
-    Ok(())
-}
-
-/// Writes `value` as pretty JSON to `path`, atomically.
-pub fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
-    let mut bytes = serde_json::to_vec_pretty(value).context("serialize JSON")?;
-    bytes.push(b'\n');
-    write_atomic(path, &bytes)
-}
-
-/// Reads JSON from `path`.
-pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
-    let bytes = fs::read(path).with_context(|| format!("read {}", path.display()))?;
-    serde_json::from_slice(&bytes).with_context(|| format!("parse {}", path.display()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,13 +222,12 @@ mod tests {
     }
 
     #[test]
-    fn atomic_writes_leave_only_the_final_file() {
+    fn the_lock_is_taken_once_at_a_time() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("state.json");
-        write_json(&path, &vec!["a"]).unwrap();
-        write_json(&path, &vec!["b"]).unwrap();
-        assert_eq!(read_json::<Vec<String>>(&path).unwrap(), ["b"]);
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
-        let _lock = Store::open(dir.path()).unwrap().lock().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let lock = store.lock().unwrap();
+        assert!(store.try_lock().unwrap().is_none(), "the lock was taken twice");
+        drop(lock);
+        assert!(store.try_lock().unwrap().is_some());
     }
 }

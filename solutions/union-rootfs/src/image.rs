@@ -203,8 +203,8 @@ pub fn remove(store: &Store, reference: &str, in_use: impl Fn(&str) -> Option<St
     Ok(report)
 }
 
-/// Removes the layers no image lists any more; returns their chain ids.
-fn remove_unused_layers(store: &Store) -> Result<Vec<Digest>> {
+/// Removes the layers no image lists any more; returns their chain ids. The caller holds the store's lock.
+pub fn remove_unused_layers(store: &Store) -> Result<Vec<Digest>> {
     let mut used = BTreeSet::new();
     for id in all_ids(store)? {
         used.extend(read_image(store, &id)?.chain_ids);

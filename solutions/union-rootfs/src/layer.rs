@@ -82,9 +82,11 @@ pub fn store_layer(store: &Store, chain_id: Option<&str>, expected: &Expected, b
         return Ok(StoredLayer { diff_id, created: false });
     }
     write_atomic(&staging.path().join("size"), format!("{size}\n").as_bytes())?;
-    let staged = staging.keep();
-    fs::rename(&staged, &target)
-        .with_context(|| format!("move the unpacked layer {} into place at {}", staged.display(), target.display()))?;
+    fs::rename(staging.path(), &target).with_context(|| {
+        format!("move the unpacked layer {} into place at {}", staging.path().display(), target.display())
+    })?;
+    // Renamed away: nothing is left at the temporary path to remove.
+    let _ = staging.keep();
     Ok(StoredLayer { diff_id, created: true })
 }
 

@@ -12,7 +12,9 @@
 //! [`unpack`] and [`whiteout`] (a layer tar becomes a directory), [`layer`]
 //! (stored once, under its chain id), [`source`], [`oci`] and
 //! [`docker_archive`] (where images come from), [`image`] and [`import`].
-//! Containers: [`store`] (the `--root` layout), [`containers`] and
+//! Containers: [`store`] (the `--root` layout), [`atomic`] (its files,
+//! written whole) and [`leftovers`] (what a killed runtime left in it),
+//! [`containers`] and
 //! [`create`], [`process`] (Entrypoint, Cmd, Env, WorkingDir),
 //! [`init_layer`], [`overlay`], [`in_root`] and [`bind`], [`dev`],
 //! [`pivot`], [`proc`], then [`rootfs`] and [`run`], which string them
@@ -20,6 +22,7 @@
 //! the `run` options later chapters flatten.
 
 pub mod args;
+pub mod atomic;
 pub mod bind;
 pub mod catalog;
 pub mod commands;
@@ -33,6 +36,7 @@ pub mod import;
 pub mod in_root;
 pub mod init_layer;
 pub mod layer;
+pub mod leftovers;
 pub mod oci;
 pub mod overlay;
 pub mod pid;

@@ -1,0 +1,116 @@
+//! Faults: a runtime killed half-way.
+//!
+//! The store keeps its promises however a command ends: what a killed
+//! runtime leaves is collected by the next command.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use nix::sys::stat::Mode;
+use rebox_support::sample_image::sample_image;
+use rebox_support::{Running, chapter, require_root};
+
+use super::{cgroups_of, copy_tree_readable, only_container, wait_until_gone, with_sample};
+
+/// Names in a store directory (`tmp`, `layers`...), sorted.
+fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap_or_else(|err| panic!("list {}: {err}", dir.display()))
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Waits, up to a minute, for `done`; fails the test with `what` if it never happens.
+#[track_caller]
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(Instant::now() < deadline, "{what} did not happen within a minute");
+        sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_run_rm_whose_runtime_was_killed_is_collected_by_the_next_command() {
+    let ch = with_sample("mask-paths", "to run containers");
+    let running =
+        Running::start(&ch, &["run", "--rm", "--name", "gone", "busybox", "sh", "-c", "echo ready; exec sleep 100"]);
+    let (runtime, container) = (running.runtime_pid(), running.container_pid());
+    let id = only_container(&ch);
+    running.signal(runtime, "KILL");
+    running.finish_unchecked();
+    wait_until_gone(container);
+    assert!(!cgroups_of(&id).is_empty(), "the killed runtime's cgroup should be there for the next command to remove");
+    let ps = ch.run(["ps", "-a"]);
+    assert!(!ps.success().contains("gone"), "a --rm container outlived its runtime:\n{}", ps.stdout);
+    assert_eq!(entries(&ch.root().join("containers")), Vec::<String>::new(), "its directory was left");
+    assert_eq!(cgroups_of(&id), Vec::<PathBuf>::new(), "its cgroup was left");
+}
+
+/// The blob of the sample's top layer in the OCI layout at `layout`.
+fn top_layer_blob(layout: &Path) -> PathBuf {
+    let json = |path: PathBuf| -> serde_json::Value { serde_json::from_slice(&fs::read(path).unwrap()).unwrap() };
+    let blob = |digest: &serde_json::Value| layout.join("blobs/sha256").join(&digest.as_str().unwrap()[7..]);
+    let index = json(layout.join("index.json"));
+    let manifest = json(blob(&index["manifests"][0]["digest"]));
+    blob(&manifest["layers"].as_array().unwrap().last().unwrap()["digest"])
+}
+
+/// Opens the FIFO at `path` for writing, once a reader has it open.
+fn open_fifo_for_writing(path: &Path, reader: &mut Child) -> fs::File {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        // Non-blocking: ENXIO until a reader opened it, instead of blocking for ever if none comes.
+        match fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(path) {
+            Ok(file) => return file,
+            Err(err) if err.raw_os_error() == Some(libc::ENXIO) => {}
+            Err(err) => panic!("open {} for writing: {err}", path.display()),
+        }
+        if let Some(status) = reader.try_wait().unwrap() {
+            panic!("image load ended ({status}) before it read the layer");
+        }
+        assert!(Instant::now() < deadline, "image load did not open the layer within a minute");
+        sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_killed_image_load_leaves_nothing_once_the_next_command_ran() {
+    require_root("to load images with their owners");
+    let ch = chapter!("whiteout");
+    // The sample, its top layer's blob a FIFO the test feeds: the load stops half-way into that layer.
+    let layout = ch.root().join("layout");
+    copy_tree_readable(sample_image(), &layout);
+    let top = top_layer_blob(&layout);
+    let blob = fs::read(&top).unwrap();
+    fs::remove_file(&top).unwrap();
+    nix::unistd::mkfifo(&top, Mode::from_bits_truncate(0o644)).unwrap();
+    let mut load = ch
+        .command(["image", "load", layout.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut fifo = open_fifo_for_writing(&top, &mut load);
+    fifo.write_all(&blob[..blob.len() / 2]).unwrap();
+    let (tmp, layers) = (ch.root().join("tmp"), ch.root().join("layers"));
+    wait_for("unpacking the top layer", || {
+        entries(&layers).len() == 2 && entries(&tmp).iter().any(|name| name.starts_with(".layer-"))
+    });
+    load.kill().unwrap();
+    load.wait().unwrap();
+    drop(fifo);
+    assert_eq!(entries(&layers).len(), 2, "the killed load leaves the two layers it had stored");
+    let images = ch.run(["images"]);
+    assert_eq!(images.success().lines().count(), 1, "{}", images.stdout);
+    for dir in ["tmp", "layers", "images"] {
+        assert_eq!(entries(&ch.root().join(dir)), Vec::<String>::new(), "{dir}/ after the next command");
+    }
+}
