@@ -1,7 +1,9 @@
-//! Faults: a runtime killed half-way.
+//! Faults and races: a runtime killed half-way, runs at once.
 //!
 //! The store keeps its promises however a command ends: what a killed
-//! runtime leaves is collected by the next command.
+//! runtime leaves is collected by the next command, concurrent runs each get
+//! a name and their image, and `image rm` never pulls an image from under a
+//! `run`.
 
 use std::fs;
 use std::io::Write;
@@ -13,9 +15,9 @@ use std::time::{Duration, Instant};
 
 use nix::sys::stat::Mode;
 use rebox_support::sample_image::sample_image;
-use rebox_support::{Running, chapter, require_root};
+use rebox_support::{Chapter, Outcome, Running, chapter, require_root};
 
-use super::{cgroups_of, copy_tree_readable, only_container, wait_until_gone, with_sample};
+use super::{cgroups_of, copy_tree_readable, only_container, snapshot, wait_until_gone, with_sample};
 
 /// Names in a store directory (`tmp`, `layers`...), sorted.
 fn entries(dir: &Path) -> Vec<String> {
@@ -112,5 +114,85 @@ fn a_killed_image_load_leaves_nothing_once_the_next_command_ran() {
     assert_eq!(images.success().lines().count(), 1, "{}", images.stdout);
     for dir in ["tmp", "layers", "images"] {
         assert_eq!(entries(&ch.root().join(dir)), Vec::<String>::new(), "{dir}/ after the next command");
+    }
+}
+
+/// Spawns the chapter's binary with `args`, its output captured.
+fn spawn(ch: &Chapter, args: &[&str]) -> Child {
+    ch.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start the runtime")
+}
+
+/// Waits for a runtime started with [`spawn`].
+fn finish(ch: &Chapter, args: &[&str], child: Child) -> Outcome {
+    let args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+    Outcome::new(ch.name(), &args, child.wait_with_output().expect("wait for the runtime"))
+}
+
+#[test]
+fn thirty_unnamed_runs_at_once_all_get_a_name_and_succeed() {
+    let ch = with_sample("mask-paths", "to run containers");
+    let args = ["run", "--rm", "busybox", "true"];
+    // Three times: two runs that pick a name at the same moment are a matter of luck.
+    for _ in 0..3 {
+        let runs: Vec<Child> = (0..30).map(|_| spawn(&ch, &args)).collect();
+        for child in runs {
+            finish(&ch, &args, child).expect_code(0);
+        }
+        assert_eq!(entries(&ch.root().join("containers")), Vec::<String>::new());
+    }
+}
+
+#[test]
+fn image_rm_of_an_image_in_use_is_refused_unless_forced() {
+    let ch = with_sample("mask-paths", "to run containers");
+    ch.run(["run", "--name", "kept", "busybox", "true"]).expect_code(0);
+    let id = only_container(&ch);
+    let refused = ch.run(["image", "rm", "busybox"]);
+    refused.expect_code(125);
+    assert!(refused.stderr.contains(&format!("container {} is using it", &id[..12])), "{}", refused.dump());
+    let forced = ch.run(["image", "rm", "-f", "busybox"]);
+    assert_eq!(forced.success(), "Untagged: busybox:latest\n");
+    let images = ch.run(["images"]);
+    assert!(images.success().contains("<none>"), "the image stays for its container:\n{}", images.stdout);
+    assert_eq!(entries(&ch.root().join("layers")).len(), 3, "the container's layers must stay");
+    let image_id = entries(&ch.root().join("images"))[0].trim_end_matches(".json").to_owned();
+    let by_id = ch.run(["image", "rm", &image_id[..12]]);
+    by_id.expect_code(125);
+    ch.run(["rm", "kept"]).expect_code(0);
+    let deleted = ch.run(["image", "rm", &image_id[..12]]);
+    assert!(deleted.success().starts_with("Deleted: sha256:"), "{}", deleted.dump());
+    for dir in ["layers", "images", "containers"] {
+        assert_eq!(entries(&ch.root().join(dir)), Vec::<String>::new(), "{dir}/");
+    }
+    let transcript = [refused, forced, images, by_id, deleted].map(|o| o.transcript()).concat();
+    snapshot(&ch, "image_rm_in_use", &transcript);
+}
+
+#[test]
+fn image_rm_during_runs_of_its_image_is_refused_or_refuses_them_cleanly() {
+    let ch = with_sample("mask-paths", "to run containers");
+    let run = ["run", "--rm", "busybox", "true"];
+    let remove = ["image", "rm", "busybox"];
+    for round in 0..5 {
+        if round > 0 {
+            ch.run(["image".as_ref(), "load".as_ref(), sample_image().as_os_str()]).expect_code(0);
+        }
+        let mut runs: Vec<Child> = (0..3).map(|_| spawn(&ch, &run)).collect();
+        let rm = spawn(&ch, &remove);
+        runs.extend((0..3).map(|_| spawn(&ch, &run)));
+        for child in runs {
+            let outcome = finish(&ch, &run, child);
+            let refused = outcome.code == 125 && outcome.stderr.contains("unknown image \"busybox:latest\"");
+            assert!(outcome.code == 0 || refused, "round {round}: a run failed otherwise:\n{}", outcome.dump());
+        }
+        let rm = finish(&ch, &remove, rm);
+        let in_use = rm.code == 125 && rm.stderr.contains("is using it");
+        assert!(rm.code == 0 || in_use, "round {round}: image rm failed otherwise:\n{}", rm.dump());
+        if in_use {
+            ch.run(remove).expect_code(0);
+        }
+        for dir in ["layers", "images", "containers", "tmp"] {
+            assert_eq!(entries(&ch.root().join(dir)), Vec::<String>::new(), "round {round}: {dir}/");
+        }
     }
 }

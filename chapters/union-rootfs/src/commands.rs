@@ -75,6 +75,9 @@ pub enum ImageCommand {
     Ls,
     /// Remove images (untag them; delete an image once it has no name and no container).
     Rm {
+        /// Untag an image even if a container uses it (the image stays, nameless, for its containers).
+        #[arg(short, long)]
+        force: bool,
         /// Image names or ids.
         #[arg(required = true, value_name = "IMAGE")]
         images: Vec<String>,
@@ -100,9 +103,9 @@ pub fn run_store_command(store: &Store, command: StoreCommand) -> Result<i32> {
         StoreCommand::Image(ImageCommand::Import { change, source, name }) => {
             println!("{}", import::import(store, &source, &name, &change)?);
         }
-        StoreCommand::Image(ImageCommand::Rm { images }) => {
+        StoreCommand::Image(ImageCommand::Rm { force, images }) => {
             for reference in &images {
-                for line in image::remove(store, reference, |id| containers::using_image(store, id))? {
+                for line in image::remove(store, reference, force, |id| containers::using_image(store, id))? {
                     println!("{line}");
                 }
             }

@@ -176,24 +176,42 @@ pub fn all_ids(store: &Store) -> Result<Vec<Digest>> {
 
 /// Untags `reference`; deletes the image when no name is left and `in_use` finds no container.
 ///
-/// `in_use` returns a container that uses the image, if any. Returns
+/// `in_use` returns a container that uses the image, if any: then the
+/// image is not removed, unless `force`, which takes its names away and
+/// keeps it, nameless, for its containers (Docker's `rmi -f` of an image a
+/// running container uses). Holds the store's lock from the check to the
+/// last deletion, so no `run` can start using the image meanwhile. Returns
 /// Docker's report lines (`Untagged: ...`, `Deleted: ...`).
-pub fn remove(store: &Store, reference: &str, in_use: impl Fn(&str) -> Option<String>) -> Result<Vec<String>> {
+pub fn remove(
+    store: &Store,
+    reference: &str,
+    force: bool,
+    in_use: impl Fn(&str) -> Option<String>,
+) -> Result<Vec<String>> {
     let _lock = store.lock()?;
     let image = resolve(store, reference)?;
     let mut repositories = repositories(store)?;
     let name = normalize(reference);
     let by_name = repositories.get(&name) == Some(&image.id);
     let names: Vec<String> = repositories.iter().filter(|(_, id)| **id == image.id).map(|(n, _)| n.clone()).collect();
+    let untagged: Vec<String> = names.iter().map(|n| format!("Untagged: {n}")).collect();
     if by_name && names.len() > 1 {
         repositories.remove(&name);
         write_json(&store.repositories_file(), &repositories)?;
         return Ok(vec![format!("Untagged: {name}")]);
     }
     if let Some(container) = in_use(&image.id) {
-        bail!("unable to remove image {reference}: container {container} is using it (remove the container first)");
+        if !force || names.is_empty() {
+            let how = if names.is_empty() { "" } else { ", or untag it with image rm -f" };
+            bail!(
+                "unable to remove image {reference}: container {container} is using it (remove the container first{how})"
+            );
+        }
+        repositories.retain(|_, id| *id != image.id);
+        write_json(&store.repositories_file(), &repositories)?;
+        return Ok(untagged);
     }
-    let mut report: Vec<String> = names.iter().map(|n| format!("Untagged: {n}")).collect();
+    let mut report = untagged;
     repositories.retain(|_, id| *id != image.id);
     write_json(&store.repositories_file(), &repositories)?;
     let path = image_file(store, &image.id)?;
