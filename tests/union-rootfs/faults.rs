@@ -1,23 +1,28 @@
-//! Faults and races: a runtime killed half-way, runs at once.
+//! Faults and races: a runtime killed half-way, runs at once, a full disk.
 //!
 //! The store keeps its promises however a command ends: what a killed
 //! runtime leaves is collected by the next command, concurrent runs each get
-//! a name and their image, and `image rm` never pulls an image from under a
-//! `run`.
+//! a name and their image, `image rm` never pulls an image from under a
+//! `run`, and a full disk leaves the store as it was, lets `image rm` free
+//! space, and never costs a container its exit status. The full disk is a
+//! small tmpfs, mounted where only the test's commands see it
+//! ([`SmallDisk`]).
 
 use std::fs;
-use std::io::Write;
+use std::io::{ErrorKind, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use nix::sys::stat::Mode;
 use rebox_support::sample_image::sample_image;
-use rebox_support::{Chapter, Outcome, Running, chapter, require_root};
+use rebox_support::{Chapter, Outcome, RUN_TIMEOUT, Running, SmallDisk, chapter, require_root};
 
-use super::{cgroups_of, copy_tree_readable, only_container, snapshot, wait_until_gone, with_sample};
+use super::{
+    cgroups_of, copy_tree_readable, only_container, require_overlayfs, snapshot, wait_until_gone, with_sample,
+};
 
 /// Names in a store directory (`tmp`, `layers`...), sorted.
 fn entries(dir: &Path) -> Vec<String> {
@@ -195,4 +200,155 @@ fn image_rm_during_runs_of_its_image_is_refused_or_refuses_them_cleanly() {
             assert_eq!(entries(&ch.root().join(dir)), Vec::<String>::new(), "round {round}: {dir}/");
         }
     }
+}
+
+/// A [`SmallDisk`] in the test's directory, with a store on it; removes the store's containers before it goes.
+struct Disk<'a> {
+    ch: &'a Chapter,
+    disk: SmallDisk,
+}
+
+impl<'a> Disk<'a> {
+    /// A tmpfs mounted with `options` (`size=2m`, `nr_inodes=300`) at `<test root>/<name>`.
+    fn mount(ch: &'a Chapter, name: &str, options: &str) -> Self {
+        Self { ch, disk: SmallDisk::mount(&ch.root().join(name), options) }
+    }
+
+    /// The store on the disk, as the test sees it.
+    fn store(&self) -> PathBuf {
+        self.disk.path().join("store")
+    }
+
+    /// Runs the chapter's binary on the disk's store.
+    fn run(&self, args: &[&str]) -> Outcome {
+        let root = self.disk.dir().join("store");
+        let mut command = self.disk.command(self.ch.binary());
+        command.arg("--root").arg(&root).args(args);
+        let output: Output =
+            assert_cmd::Command::from_std(command).timeout(RUN_TIMEOUT).output().expect("run the chapter binary");
+        let args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+        let outcome = Outcome::new(self.ch.name(), &args, output);
+        outcome.fail_on_todo(self.ch.step());
+        outcome
+    }
+
+    /// Free blocks and free inodes of the disk.
+    fn free(&self) -> (u64, u64) {
+        let stats = nix::sys::statvfs::statvfs(&self.disk.path()).expect("statvfs the small disk");
+        (stats.blocks_available() as u64, stats.files_available() as u64)
+    }
+
+    /// Used blocks and used inodes of the disk.
+    fn used(&self) -> (u64, u64) {
+        let stats = nix::sys::statvfs::statvfs(&self.disk.path()).expect("statvfs the small disk");
+        ((stats.blocks() - stats.blocks_free()) as u64, (stats.files() - stats.files_free()) as u64)
+    }
+
+    /// Writes zeros to a file on the disk until it is full.
+    fn fill(&self) {
+        let mut file = fs::File::create(self.disk.path().join("filler")).unwrap();
+        let zeros = vec![0; 4096];
+        loop {
+            match file.write(&zeros) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(err) if err.kind() == ErrorKind::StorageFull => break,
+                Err(err) => panic!("fill the small disk: {err}"),
+            }
+        }
+    }
+}
+
+impl Drop for Disk<'_> {
+    fn drop(&mut self) {
+        for id in fs::read_dir(self.store().join("containers")).into_iter().flatten().flatten() {
+            let _ = self.run(&["rm", "-f", &id.file_name().to_string_lossy()]);
+        }
+    }
+}
+
+/// Loads the sample onto a fresh disk mounted with `options`: the whole image, or an error and the store as it was.
+fn load_onto(ch: &Chapter, options: &str) -> Outcome {
+    let disk = Disk::mount(ch, &format!("disk-{}", options.replace(['=', ','], "-")), options);
+    let sample = sample_image().to_str().unwrap();
+    disk.run(&["images"]).expect_code(0);
+    let empty = disk.free();
+    let load = disk.run(&["image", "load", sample]);
+    let images = disk.run(&["images"]);
+    let store = disk.store();
+    if load.code == 0 {
+        assert!(images.success().contains("busybox "), "{options}: loaded but not listed:\n{}", images.stdout);
+        assert_eq!(entries(&store.join("layers")).len(), 3, "{options}");
+    } else {
+        load.expect_code(125);
+        let said = load.stderr.contains("has no space left") || load.stderr.contains("has no inodes left");
+        assert!(said && !load.stderr.contains("refuse"), "{options}: what ran out is not said:\n{}", load.dump());
+        assert_eq!(images.success().lines().count(), 1, "{options}: an image is listed:\n{}", images.stdout);
+        for dir in ["layers", "images"] {
+            assert_eq!(entries(&store.join(dir)), Vec::<String>::new(), "{options}: {dir}/ after a failed load");
+        }
+        assert_eq!(disk.free(), empty, "{options}: the failed load left blocks or inodes in use");
+    }
+    assert_eq!(entries(&store.join("tmp")), Vec::<String>::new(), "{options}: tmp/");
+    load
+}
+
+#[test]
+fn image_load_onto_a_nearly_full_disk_leaves_nothing_or_the_whole_image() {
+    require_root("to mount a small tmpfs");
+    let ch = chapter!("whiteout");
+    // What the sample takes, on a disk with room to spare.
+    let (blocks, inodes) = {
+        let roomy = Disk::mount(&ch, "roomy", "size=64m");
+        roomy.run(&["images"]).expect_code(0);
+        let empty = roomy.used();
+        roomy.run(&["image", "load", sample_image().to_str().unwrap()]).expect_code(0);
+        let loaded = roomy.used();
+        (loaded.0 - empty.0, loaded.1)
+    };
+    // Disks that run out while the big layer is unpacked, then one page or inode at a time around the
+    // last steps (the small layers, their size files, the config, repositories.json).
+    let page = 4;
+    let mut sizes: Vec<String> = [blocks / 8, blocks / 2].iter().map(|b| format!("size={}k", b * page)).collect();
+    sizes.extend((blocks.saturating_sub(6)..=blocks + 1).map(|b| format!("size={}k", b * page)));
+    sizes.extend([inodes / 2, inodes - 3, inodes - 2, inodes - 1, inodes].map(|n| format!("nr_inodes={n}")));
+    let outcomes: Vec<(String, i32)> = sizes.iter().map(|size| (size.clone(), load_onto(&ch, size).code)).collect();
+    assert!(outcomes.iter().any(|(_, code)| *code == 0), "no disk was big enough: {outcomes:?}");
+    assert!(outcomes.iter().filter(|(_, code)| *code != 0).count() >= 6, "too few disks ran out: {outcomes:?}");
+}
+
+#[test]
+fn image_rm_frees_space_on_a_full_disk() {
+    require_root("to mount a small tmpfs");
+    let ch = chapter!("whiteout");
+    let disk = Disk::mount(&ch, "disk", "size=8m");
+    disk.run(&["image", "load", sample_image().to_str().unwrap()]).expect_code(0);
+    disk.fill();
+    let full = disk.free();
+    let rm = disk.run(&["image", "rm", "busybox"]);
+    assert!(rm.success().starts_with("Untagged: busybox:latest\nDeleted: sha256:"), "{}", rm.dump());
+    assert!(disk.free().0 > full.0 + 256, "image rm freed {} blocks", disk.free().0 - full.0);
+    for dir in ["layers", "images", "tmp"] {
+        assert_eq!(entries(&disk.store().join(dir)), Vec::<String>::new(), "{dir}/ after image rm");
+    }
+    assert_eq!(disk.run(&["images"]).success().lines().count(), 1);
+}
+
+#[test]
+fn a_container_that_fills_the_disk_keeps_its_exit_status() {
+    require_root("to mount a small tmpfs");
+    require_overlayfs();
+    let ch = chapter!("mask-paths");
+    let disk = Disk::mount(&ch, "disk", "size=8m");
+    disk.run(&["image", "load", sample_image().to_str().unwrap()]).expect_code(0);
+    let script = "dd if=/dev/zero of=/filler bs=64k 2>/dev/null; exit 7";
+    let run = disk.run(&["run", "--name", "filler", "busybox", "sh", "-c", script]);
+    run.expect_code(7);
+    assert_eq!(run.stderr, "", "the end of the container must be recorded on a full disk too");
+    let ps = disk.run(&["ps", "-a"]);
+    assert!(ps.success().contains("Exited (7)"), "{}", ps.stdout);
+    let id = entries(&disk.store().join("containers")).remove(0);
+    disk.run(&["rm", "filler"]).expect_code(0);
+    assert_eq!(entries(&disk.store().join("containers")), Vec::<String>::new());
+    assert_eq!(cgroups_of(&id), Vec::<PathBuf>::new(), "its cgroup was left");
 }

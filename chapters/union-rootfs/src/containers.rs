@@ -26,7 +26,7 @@ use ns_isolation::exit::Failure;
 
 use crate::init_layer;
 use crate::pid::HostProcess;
-use crate::store::{Store, read_json, remove_tree, write_json};
+use crate::store::{Store, read_json, remove_tree, write_json, write_json_even_when_full};
 
 /// What a container is: fixed when it is created.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -188,6 +188,11 @@ impl Container {
     /// A runtime error before the command ran is recorded with its exit
     /// code (125, 126, 127) and returned; an OOM kill is recorded and
     /// returned as an error that exits 137.
+    ///
+    /// The container's own status is never lost to a failure to record it
+    /// (a full disk, say): then the error returned still exits with that
+    /// status, and says both, printed once by `main`:
+    /// `container web exited with status 7, but its end could not be recorded: <why>`.
     pub fn record_end(mut self, ended: Result<Ended>, remove: bool) -> Result<i32> {
         let (code, oom_killed) = match &ended {
             Ok(ended) => (ended.exit_code(), ended.oom_killed.is_some()),
@@ -205,15 +210,19 @@ impl Container {
                 ..self.state.clone()
             })
         };
-        let code = ended?.into_exit_code();
-        recorded?;
-        code
+        let outcome = ended.and_then(Ended::into_exit_code);
+        match recorded {
+            Ok(()) => outcome,
+            Err(recording) => Err(unrecorded(&self.config.name, code, outcome, &recording)),
+        }
     }
 
     /// Records a new state; does nothing if the container was removed meanwhile (`rm -f`).
+    ///
+    /// On a full filesystem the state is written over the old one in place (see `store.rs`).
     pub fn set_state(&mut self, state: State) -> Result<()> {
         if self.dir.is_dir() {
-            write_json(&self.dir.join("state.json"), &state)?;
+            write_json_even_when_full(&self.dir.join("state.json"), &state)?;
         }
         self.state = state;
         Ok(())
@@ -231,6 +240,17 @@ impl Container {
             && !self.is_running()
             && !self.state.monitor.is_some_and(|monitor| monitor.is_alive())
     }
+}
+
+/// The error of a container that ended with exit code `code` (and `outcome`), whose end was not recorded.
+///
+/// It exits with `code`, and its message says how the container ended, then why that was not recorded.
+fn unrecorded(name: &str, code: i32, outcome: Result<i32>, recording: &anyhow::Error) -> anyhow::Error {
+    let ended = match outcome {
+        Ok(code) => format!("container {name} exited with status {code}"),
+        Err(err) => format!("{err:#}"),
+    };
+    Failure::new(code, format!("{ended}, but its end could not be recorded: {recording:#}")).into()
 }
 
 /// `rm [-f]`: removes a stopped container, or with `force` kills a running one first.
@@ -323,6 +343,23 @@ mod tests {
         assert!(err.to_string().contains("already in use"), "{err:#}");
         assert_eq!(list(&store).unwrap().len(), 1);
         assert_eq!(fs::read_dir(store.tmp_dir()).unwrap().count(), 0, "a staging directory was left");
+    }
+
+    #[test]
+    fn a_status_that_cannot_be_recorded_still_exits_and_both_are_said() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let container = create_locked(&store, config("web")).unwrap();
+        // Nothing can be renamed over a directory: recording the end fails.
+        fs::create_dir(container.dir.join("state.json")).unwrap();
+        let ended = Ended { status: WaitStatus::Exited(Pid::this(), 7), oom_killed: None };
+        let err = container.record_end(Ok(ended), false).unwrap_err();
+        assert_eq!(Failure::code_of(&err), 7);
+        let text = format!("{err:#}");
+        assert!(
+            text.starts_with("container web exited with status 7, but its end could not be recorded: rename "),
+            "{text}"
+        );
     }
 
     #[test]

@@ -15,13 +15,13 @@ use anyhow::{Context, Result, bail};
 use oci_spec::image::{Config, HistoryBuilder, ImageConfiguration, ImageConfigurationBuilder, RootFsBuilder};
 
 use crate::digest::Digest;
-use crate::image::{normalize, repositories};
+use crate::image;
 use crate::layer::{self, Expected};
 use crate::process::parse_command_form;
-use crate::store::{Store, write_atomic, write_json};
+use crate::store::Store;
 use docker_cli::clock;
 
-/// Imports `source` as the image `name`; returns its id.
+/// Imports `source` as the image `name`; returns its id. All or nothing, as `image load`.
 pub fn import(store: &Store, source: &Path, name: &str, changes: &[String]) -> Result<Digest> {
     let mut config = Config::default();
     for change in changes {
@@ -30,24 +30,21 @@ pub fn import(store: &Store, source: &Path, name: &str, changes: &[String]) -> R
     let staging = store.temp_dir(".import-")?;
     let tar_path = if source.is_dir() {
         let tar_path = staging.path().join("layer.tar");
-        pack_directory(source, &tar_path)?;
+        pack_directory(source, &tar_path).map_err(|err| store.what_ran_out(err))?;
         tar_path
     } else {
         source.to_path_buf()
     };
     let _lock = store.lock()?;
-    let blob = File::open(&tar_path).with_context(|| format!("open {}", tar_path.display()))?;
-    let layer = layer::store_layer(store, None, &Expected::default(), blob)
-        .with_context(|| format!("import {}", source.display()))?;
-    let image = image_config(config, &layer.diff_id, &format!("union-rootfs image import {}", source.display()))?;
-    let bytes = image.to_string().context("serialize the image config")?.into_bytes();
-    let id = crate::digest::sha256_of(&bytes);
-    let path = store.root().join("images").join(format!("{}.json", &id[7..]));
-    write_atomic(&path, &bytes)?;
-    let mut names = repositories(store)?;
-    names.insert(normalize(name), id.clone());
-    write_json(&store.repositories_file(), &names)?;
-    Ok(id)
+    image::all_or_nothing(store, |added| {
+        let blob = File::open(&tar_path).with_context(|| format!("open {}", tar_path.display()))?;
+        let layer = layer::store_layer(store, None, &Expected::default(), blob)
+            .with_context(|| format!("import {}", source.display()))?;
+        added.layer(&layer);
+        let image = image_config(config, &layer.diff_id, &format!("union-rootfs image import {}", source.display()))?;
+        let bytes = image.to_string().context("serialize the image config")?.into_bytes();
+        image::add_config_and_names(store, &bytes, &[name.to_owned()], added)
+    })
 }
 
 /// Applies one Dockerfile-style `--change` instruction to `config`.

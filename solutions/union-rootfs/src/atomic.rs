@@ -8,7 +8,9 @@
 //! `.<what>-<pid>-<start time>-XXXXXX` ([`owned_prefix`], [`owner_of`]): a
 //! process killed half-way leaves it, and the next command removes it once
 //! that very process is gone (see `leftovers.rs`, and `pid.rs` for why a
-//! pid alone is not enough). See `man 2 rename`. Introduced in chapter 3.
+//! pid alone is not enough). A new file needs room on the disk; on a full
+//! one, a container's state is written over the old file in place
+//! ([`write_json_even_when_full`]). See `man 2 rename`. Introduced in chapter 3.
 
 use std::fs;
 use std::io::{ErrorKind, Write};
@@ -16,6 +18,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use nix::errno::Errno;
 use nix::unistd::Pid;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -85,6 +88,30 @@ pub fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
     write_atomic(path, &json_bytes(value)?)
 }
 
+/// Writes `value` as JSON to `path`: atomically, or, if the filesystem is full, over the old file in place.
+///
+/// A rename needs a new file, and a new file needs a free block; the old
+/// file's blocks are its own already, and a few bytes more or less still
+/// fit in them. Written in place, the file is not replaced atomically: a
+/// crash half-way would leave it torn. So this is the way out only when the
+/// atomic write found no room: for a container's state, whose exit status
+/// would otherwise be lost.
+pub fn write_json_even_when_full(path: &Path, value: &impl Serialize) -> Result<()> {
+    let written = write_json(path, value);
+    match &written {
+        Err(err) if no_room_errno(err).is_some() && path.is_file() => {
+            let bytes = json_bytes(value)?;
+            let mut file = fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .with_context(|| format!("open {} to write it in place", path.display()))?;
+            file.write_all(&bytes).with_context(|| format!("write {} in place", path.display()))?;
+            file.set_len(bytes.len() as u64).with_context(|| format!("truncate {}", path.display()))
+        }
+        _ => written,
+    }
+}
+
 fn json_bytes(value: &impl Serialize) -> Result<Vec<u8>> {
     let mut bytes = serde_json::to_vec_pretty(value).context("serialize JSON")?;
     bytes.push(b'\n');
@@ -95,6 +122,20 @@ fn json_bytes(value: &impl Serialize) -> Result<Vec<u8>> {
 pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
     let bytes = fs::read(path).with_context(|| format!("read {}", path.display()))?;
     serde_json::from_slice(&bytes).with_context(|| format!("parse {}", path.display()))
+}
+
+/// `ENOSPC` or `EDQUOT`, if one is the cause of `err`: the filesystem had no room for what was written.
+pub fn no_room_errno(err: &anyhow::Error) -> Option<Errno> {
+    err.chain().find_map(|cause| {
+        // By its kind: an error wrapped with its path (as the tempfile crate does) keeps its kind, not its errno.
+        let errno = match (cause.downcast_ref::<std::io::Error>(), cause.downcast_ref::<Errno>()) {
+            (Some(io), _) if io.kind() == ErrorKind::StorageFull => Errno::ENOSPC,
+            (Some(io), _) if io.kind() == ErrorKind::QuotaExceeded => Errno::EDQUOT,
+            (None, Some(errno)) => *errno,
+            _ => return None,
+        };
+        matches!(errno, Errno::ENOSPC | Errno::EDQUOT).then_some(errno)
+    })
 }
 
 #[cfg(test)]
@@ -117,8 +158,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.json");
         write_json(&path, &vec!["a"]).unwrap();
-        write_json(&path, &vec!["b"]).unwrap();
+        write_json_even_when_full(&path, &vec!["b"]).unwrap();
         assert_eq!(read_json::<Vec<String>>(&path).unwrap(), ["b"]);
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn no_room_is_found_under_the_path_a_temporary_file_wraps_it_in() {
+        let full = std::io::Error::from_raw_os_error(libc::ENOSPC);
+        let wrapped = std::io::Error::new(full.kind(), format!("{full} at path \"/s/.tmp-1-2-x\""));
+        let err = anyhow::Error::from(wrapped).context("write a temporary file for /s/state.json");
+        assert_eq!(no_room_errno(&err), Some(Errno::ENOSPC));
+        assert_eq!(no_room_errno(&anyhow::anyhow!("refused")), None);
     }
 }

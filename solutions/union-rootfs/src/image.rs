@@ -3,18 +3,23 @@
 //! An image is its config (`images/<id>.json`, byte for byte: the id is the
 //! sha256 of those bytes, as in Docker) plus the layers its config lists by
 //! diff id, found in `layers/` by chain id. Names (`busybox:latest`) map to
-//! ids in `repositories.json`. Loading is all or nothing: layers unpacked
-//! for an image that then fails are removed again. Introduced in chapter 3.
+//! ids in `repositories.json`. Loading is all or nothing: whatever makes an
+//! image fail half-way (a bad blob, a full disk), the layers and the config
+//! it added are removed again, and the store is as it was. Removing is
+//! deleting first and renaming last: on a full disk, a new file (the next
+//! `repositories.json`) has no room until something is deleted; a name
+//! left pointing at a deleted image, should the runtime die in between,
+//! is read as no name. Introduced in chapter 3.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use oci_spec::image::ImageConfiguration;
 
 use crate::digest::{Digest, chain_ids, hex_part, sha256_of};
-use crate::layer::{self, Expected};
+use crate::layer::{self, Expected, StoredLayer};
 use crate::source::Source;
 use crate::store::{Store, read_json, write_atomic, write_json};
 use crate::{docker_archive, oci};
@@ -90,37 +95,84 @@ pub fn load(store: &Store, path: &Path) -> Result<Vec<String>> {
     Ok(report)
 }
 
-/// Stores one image's layers, config and names; removes the layers it added if any step fails.
+/// Stores one image's layers, config and names; takes out what it added if any step fails.
 pub fn store_image(store: &Store, source: &Source, spec: &ImageSpec) -> Result<Digest> {
     let config = ImageConfiguration::from_reader(&spec.config[..]).context("parse the image config")?;
     let diff_ids = config.rootfs().diff_ids();
     if diff_ids.len() != spec.layers.len() {
         bail!("the image config lists {} layers but the manifest has {}", diff_ids.len(), spec.layers.len());
     }
-    let mut created = Vec::new();
-    let stored = chain_ids(diff_ids).iter().zip(diff_ids).zip(&spec.layers).try_for_each(|((chain, diff), blob)| {
-        let expected = Expected { blob: blob.blob.clone(), diff_id: Some(diff.clone()) };
-        let layer =
-            source.reader(&blob.member).and_then(|reader| layer::store_layer(store, Some(chain), &expected, reader));
-        let layer = layer.with_context(|| format!("unpack layer {diff} ({})", blob.member))?;
+    all_or_nothing(store, |added| {
+        for ((chain, diff), blob) in chain_ids(diff_ids).iter().zip(diff_ids).zip(&spec.layers) {
+            let expected = Expected { blob: blob.blob.clone(), diff_id: Some(diff.clone()) };
+            let layer = source
+                .reader(&blob.member)
+                .and_then(|reader| layer::store_layer(store, Some(chain), &expected, reader))
+                .with_context(|| format!("unpack layer {diff} ({})", blob.member))?;
+            added.layer(&layer);
+        }
+        add_config_and_names(store, &spec.config, &spec.names, added)
+    })
+}
+
+/// What one load or import has put in the store so far, to be taken out again if it fails.
+#[derive(Debug, Default)]
+pub struct Added {
+    layers: Vec<Digest>,
+    config: Option<PathBuf>,
+}
+
+impl Added {
+    /// Notes a layer, if this load unpacked it: one that was in the store before stays.
+    pub fn layer(&mut self, layer: &StoredLayer) {
         if layer.created {
-            created.push(chain.clone());
+            self.layers.push(layer.chain_id.clone());
         }
-        Ok::<_, anyhow::Error>(())
-    });
-    if let Err(err) = stored {
-        for chain in created {
-            layer::remove_layer(store, &chain).ok();
+    }
+
+    /// Removes what was added, the config first (an image never lacks a layer); returns the first error.
+    fn undo(self, store: &Store) -> Result<()> {
+        let mut result = match &self.config {
+            Some(path) => fs::remove_file(path).with_context(|| format!("remove {}", path.display())),
+            None => Ok(()),
+        };
+        for chain in &self.layers {
+            result = result.and(layer::remove_layer(store, chain));
         }
-        return Err(err);
+        result
     }
-    let id = sha256_of(&spec.config);
-    write_atomic(&image_file(store, &id)?, &spec.config)?;
-    let mut repositories = repositories(store)?;
-    for name in &spec.names {
-        repositories.insert(normalize(name), id.clone());
+}
+
+/// Runs `add`, which stores an image piece by piece (noting each in [`Added`]); if it fails, takes every piece out.
+///
+/// The error says what ran out, if the store's filesystem did (see [`Store::what_ran_out`]).
+pub fn all_or_nothing(store: &Store, add: impl FnOnce(&mut Added) -> Result<Digest>) -> Result<Digest> {
+    let mut added = Added::default();
+    let err = match add(&mut added) {
+        Ok(id) => return Ok(id),
+        Err(err) => store.what_ran_out(err),
+    };
+    match added.undo(store) {
+        Ok(()) => Err(err),
+        Err(undo) => Err(err.context(format!("and removing what it had added failed too: {undo:#}"))),
     }
-    write_json(&store.repositories_file(), &repositories)?;
+}
+
+/// Writes an image's config (its id is the config's sha256), then gives it `names`: the last steps of a load.
+pub fn add_config_and_names(store: &Store, config: &[u8], names: &[String], added: &mut Added) -> Result<Digest> {
+    let id = sha256_of(config);
+    let path = image_file(store, &id)?;
+    if !path.is_file() {
+        write_atomic(&path, config)?;
+        added.config = Some(path);
+    }
+    if !names.is_empty() {
+        let mut repositories = repositories(store)?;
+        for name in names {
+            repositories.insert(normalize(name), id.clone());
+        }
+        write_json(&store.repositories_file(), &repositories)?;
+    }
     Ok(id)
 }
 
@@ -152,13 +204,15 @@ pub fn read_image(store: &Store, id: &str) -> Result<Image> {
     Ok(Image { id: id.to_owned(), config, chain_ids })
 }
 
-/// `repositories.json`: name → image id.
+/// `repositories.json`: name → image id, without names whose image is gone (an `image rm` cut short).
 pub fn repositories(store: &Store) -> Result<BTreeMap<String, Digest>> {
     let path = store.repositories_file();
     if !path.exists() {
         return Ok(BTreeMap::new());
     }
-    read_json(&path)
+    let mut names: BTreeMap<String, Digest> = read_json(&path)?;
+    names.retain(|_, id| image_file(store, id).is_ok_and(|file| file.is_file()));
+    Ok(names)
 }
 
 /// The ids of every image in the store.
@@ -211,13 +265,16 @@ pub fn remove(
         write_json(&store.repositories_file(), &repositories)?;
         return Ok(untagged);
     }
-    let mut report = untagged;
-    repositories.retain(|_, id| *id != image.id);
-    write_json(&store.repositories_file(), &repositories)?;
+    // Deleting needs no room; the new repositories.json does, which a full disk has only once these are gone.
     let path = image_file(store, &image.id)?;
     fs::remove_file(&path).with_context(|| format!("remove {}", path.display()))?;
+    let mut report = untagged;
     report.push(format!("Deleted: {}", image.id));
     report.extend(remove_unused_layers(store)?.into_iter().map(|chain| format!("Deleted: {chain}")));
+    if !names.is_empty() {
+        repositories.retain(|_, id| *id != image.id);
+        write_json(&store.repositories_file(), &repositories)?;
+    }
     Ok(report)
 }
 
@@ -239,7 +296,7 @@ pub fn remove_unused_layers(store: &Store) -> Result<Vec<Digest>> {
     Ok(removed)
 }
 
-fn image_file(store: &Store, id: &str) -> Result<std::path::PathBuf> {
+fn image_file(store: &Store, id: &str) -> Result<PathBuf> {
     Ok(store.root().join("images").join(format!("{}.json", hex_part(id)?)))
 }
 

@@ -31,6 +31,8 @@ pub struct Expected {
 /// A layer that is in the store.
 #[derive(Debug, Clone)]
 pub struct StoredLayer {
+    /// Its chain id, which names its directory.
+    pub chain_id: Digest,
     /// Its diff id.
     pub diff_id: Digest,
     /// Whether this call unpacked it (false: it was already there).
@@ -57,7 +59,7 @@ pub fn store_layer(store: &Store, chain_id: Option<&str>, expected: &Expected, b
     if let (Some(chain_id), Some(diff_id)) = (chain_id, &expected.diff_id)
         && store.layer_dir(chain_id)?.is_dir()
     {
-        return Ok(StoredLayer { diff_id: diff_id.clone(), created: false });
+        return Ok(StoredLayer { chain_id: chain_id.to_owned(), diff_id: diff_id.clone(), created: false });
     }
     let staging = store.temp_dir(".layer-")?;
     let content = staging.path().join("diff");
@@ -69,25 +71,27 @@ pub fn store_layer(store: &Store, chain_id: Option<&str>, expected: &Expected, b
     let tar: Box<dyn Read + '_> =
         if gzipped { Box::new(MultiGzDecoder::new(&mut compressed)) } else { Box::new(&mut compressed) };
     let mut plain = HashingReader::new(tar);
-    let size = unpack_layer(&mut plain, &content)?;
+    // Said while the half-unpacked layer still fills the disk: whether space or inodes ran out.
+    let size = unpack_layer(&mut plain, &content).map_err(|err| store.what_ran_out(err))?;
     let (diff_id, _, tar) = plain.finish().context("read the rest of the layer tar")?;
     drop(tar);
     let (blob_digest, _, _) = compressed.finish().context("read the rest of the layer blob")?;
 
     check("layer blob", expected.blob.as_deref(), &blob_digest)?;
     check("layer diff id", expected.diff_id.as_deref(), &diff_id)?;
-    let chain_id = chain_id.unwrap_or(&diff_id);
-    let target = store.layer_dir(chain_id)?;
+    let chain_id = chain_id.unwrap_or(&diff_id).to_owned();
+    let target = store.layer_dir(&chain_id)?;
     if target.is_dir() {
-        return Ok(StoredLayer { diff_id, created: false });
+        return Ok(StoredLayer { chain_id, diff_id, created: false });
     }
-    write_atomic(&staging.path().join("size"), format!("{size}\n").as_bytes())?;
+    write_atomic(&staging.path().join("size"), format!("{size}\n").as_bytes())
+        .map_err(|err| store.what_ran_out(err))?;
     fs::rename(staging.path(), &target).with_context(|| {
         format!("move the unpacked layer {} into place at {}", staging.path().display(), target.display())
     })?;
     // Renamed away: nothing is left at the temporary path to remove.
     let _ = staging.keep();
-    Ok(StoredLayer { diff_id, created: true })
+    Ok(StoredLayer { chain_id, diff_id, created: true })
 }
 
 /// Removes a layer directory (one no image uses any more).

@@ -37,13 +37,16 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
+use nix::sys::statvfs::statvfs;
 use nix::unistd::Uid;
 
 use crate::digest::hex_part;
 use crate::leftovers;
 
 // The store's files are written whole (see `atomic.rs`); later chapters find these here.
-pub use crate::atomic::{owned_prefix, owner_of, read_json, remove_tree, write_atomic, write_json};
+pub use crate::atomic::{
+    no_room_errno, owned_prefix, owner_of, read_json, remove_tree, write_atomic, write_json, write_json_even_when_full,
+};
 
 /// The default `--root`, like Docker's `/var/lib/docker`.
 pub const DEFAULT_ROOT: &str = "/var/lib/rebox";
@@ -132,6 +135,36 @@ impl Store {
             .prefix(&owned_prefix(prefix)?)
             .tempdir_in(self.tmp_dir())
             .with_context(|| format!("create a temporary directory in {}", self.tmp_dir().display()))
+    }
+
+    /// Adds to `err`, if the store's filesystem ran out of room, what ran out: space, inodes or quota.
+    ///
+    /// Called where the failure happens, before what was written is
+    /// removed again, so that the filesystem is still as full as it was.
+    pub fn what_ran_out(&self, err: anyhow::Error) -> anyhow::Error {
+        let Some(errno) = no_room_errno(&err) else { return err };
+        if err.downcast_ref::<RanOut>().is_some() {
+            return err;
+        }
+        let root = self.root.display();
+        let what = match statvfs(&self.root) {
+            _ if errno == Errno::EDQUOT => format!("the disk quota of the store {root} is used up"),
+            Ok(stats) if stats.files_available() == 0 && stats.files() > 0 => {
+                format!("the store's filesystem ({root}) has no inodes left")
+            }
+            _ => format!("the store's filesystem ({root}) has no space left"),
+        };
+        err.context(RanOut(what))
+    }
+}
+
+/// What ran out, said once in an error chain by [`Store::what_ran_out`].
+#[derive(Debug)]
+struct RanOut(String);
+
+impl std::fmt::Display for RanOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
@@ -229,5 +262,19 @@ mod tests {
         assert!(store.try_lock().unwrap().is_none(), "the lock was taken twice");
         drop(lock);
         assert!(store.try_lock().unwrap().is_some());
+    }
+
+    #[test]
+    fn a_full_filesystem_is_said_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let full = || anyhow::Error::from(std::io::Error::from_raw_os_error(libc::ENOSPC)).context("write file x");
+        let said = store.what_ran_out(store.what_ran_out(full()).context("unpack layer y"));
+        let text = format!("{said:#}");
+        assert_eq!(text.matches("has no space left").count(), 1, "{text}");
+        assert!(text.starts_with("unpack layer y: the store's filesystem ("), "{text}");
+        let other = store.what_ran_out(anyhow::anyhow!("refused"));
+        assert_eq!(format!("{other:#}"), "refused");
+        assert_eq!(no_room_errno(&full()), Some(Errno::ENOSPC));
     }
 }

@@ -6,8 +6,12 @@
 //! layer could plant `etc -> /etc` and then write `etc/passwd`), a symlink
 //! may not point above the layer's root, and a hard link must name a file
 //! already in the layer. A refused entry fails the whole layer with an error
-//! naming it; the caller unpacks into a temporary directory and only renames
-//! it into the store when everything is in (see `layer.rs`).
+//! naming it, `refuse layer entry "<name>": <why>`; the caller unpacks into
+//! a temporary directory and only renames it into the store when everything
+//! is in (see `layer.rs`). An entry that could not be read (the blob is cut
+//! short) or written (the disk is full) fails it too, but is not refused:
+//! `unpack layer entry "<name>": <what failed>`, for the archive is not to
+//! blame for the store's disk.
 //!
 //! Whiteouts become overlayfs whiteouts on the way (see `whiteout.rs`).
 //! Owners, modes and file mtimes are kept; an unprivileged user's store
@@ -16,7 +20,7 @@
 //! `layer.md`. Introduced in chapter 3.
 
 use std::fs::{self, File};
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::os::unix::fs::{PermissionsExt, lchown, symlink};
 use std::path::{Component, Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -37,9 +41,29 @@ pub fn unpack_layer(tar: impl Read, dest: &Path) -> Result<u64> {
     for entry in archive.entries().context("read the layer tar")? {
         let mut entry = entry.context("read an entry of the layer tar")?;
         let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        size += unpack_entry(&mut entry, dest).with_context(|| format!("refuse layer entry {name:?}"))?;
+        size += unpack_entry(&mut entry, dest).map_err(|err| {
+            let verb = if err.downcast_ref::<Refused>().is_some() { "refuse" } else { "unpack" };
+            err.context(format!("{verb} layer entry {name:?}"))
+        })?;
     }
     Ok(size)
+}
+
+/// Why an entry may not be in a layer: the archive's fault, unlike a read or a write that failed.
+#[derive(Debug)]
+pub struct Refused(String);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// The error for an entry the layer may not have.
+fn refuse(why: impl Into<String>) -> anyhow::Error {
+    Refused(why.into()).into()
 }
 
 /// The path of a tar entry inside the layer, or an error if it would leave it.
@@ -81,7 +105,8 @@ pub fn symlink_stays_inside(link: &Path, target: &Path) -> bool {
 }
 
 fn unpack_entry(entry: &mut tar::Entry<impl Read>, dest: &Path) -> Result<u64> {
-    let rel = layer_path(&entry.path().context("its name is not a valid path")?)?;
+    let name = entry.path().map_err(|_| refuse("its name is not a valid path"))?;
+    let rel = layer_path(&name).map_err(|err| refuse(format!("{err:#}")))?;
     if rel.as_os_str().is_empty() {
         // The layer's root directory itself ("./"): nothing to create.
         return Ok(0);
@@ -105,34 +130,40 @@ fn unpack_entry(entry: &mut tar::Entry<impl Read>, dest: &Path) -> Result<u64> {
         EntryType::Regular | EntryType::Continuous => {
             remove_existing(&path)?;
             let mut file = File::create_new(&path).with_context(|| format!("create file {}", path.display()))?;
-            io::copy(entry, &mut file).with_context(|| format!("write file {}", path.display()))?;
+            copy_data(entry, &mut file, &path)?;
             if let Ok(mtime) = entry.header().mtime() {
                 file.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(mtime)).ok();
             }
         }
         EntryType::Symlink => {
-            let target = entry.link_name()?.context("the symlink has no target")?.into_owned();
+            let target = entry.link_name()?.ok_or_else(|| refuse("the symlink has no target"))?.into_owned();
             if !symlink_stays_inside(&rel, &target) {
-                bail!("its symlink target {:?} leads out of the layer", target.display().to_string());
+                return Err(refuse(format!(
+                    "its symlink target {:?} leads out of the layer",
+                    target.display().to_string()
+                )));
             }
             remove_existing(&path)?;
             symlink(&target, &path).with_context(|| format!("create symlink {}", path.display()))?;
         }
         EntryType::Link => {
-            let name = entry.link_name()?.context("the hard link has no target")?.into_owned();
+            let name = entry.link_name()?.ok_or_else(|| refuse("the hard link has no target"))?.into_owned();
             let target = layer_path(&name).map_err(|_| {
-                anyhow::anyhow!("its hard link target {:?} leads out of the layer", name.display().to_string())
+                refuse(format!("its hard link target {:?} leads out of the layer", name.display().to_string()))
             })?;
             let source = prepare_parents(dest, &target)?;
             if fs::symlink_metadata(&source).is_err() {
-                bail!("its hard link target {:?} is not in the layer", name.display().to_string());
+                return Err(refuse(format!(
+                    "its hard link target {:?} is not in the layer",
+                    name.display().to_string()
+                )));
             }
             remove_existing(&path)?;
             fs::hard_link(&source, &path).with_context(|| format!("create hard link {}", path.display()))?;
             return Ok(0);
         }
         EntryType::Char | EntryType::Block if !Uid::effective().is_root() => {
-            bail!("it is a device node, and only root may make one (mknod): load this image as root")
+            return Err(refuse("it is a device node, and only root may make one (mknod): load this image as root"));
         }
         EntryType::Char | EntryType::Block | EntryType::Fifo => {
             let file_type = match kind {
@@ -148,7 +179,7 @@ fn unpack_entry(entry: &mut tar::Entry<impl Read>, dest: &Path) -> Result<u64> {
             mknod(&path, file_type, Mode::from_bits_truncate(mode), dev)
                 .with_context(|| format!("create device node {} (mknod)", path.display()))?;
         }
-        other => bail!("its type {other:?} is not supported in a layer"),
+        other => return Err(refuse(format!("its type {other:?} is not supported in a layer"))),
     }
     // Without root, every file stays the unpacking user's: the one a rootless container maps to root.
     if Uid::effective().is_root() {
@@ -163,6 +194,20 @@ fn unpack_entry(entry: &mut tar::Entry<impl Read>, dest: &Path) -> Result<u64> {
     Ok(if kind.is_file() { entry.header().size()? } else { 0 })
 }
 
+/// Copies a file's data from the layer tar into `file`, telling a read that failed from a write that did.
+fn copy_data(data: &mut impl Read, file: &mut File, path: &Path) -> Result<()> {
+    let mut buffer = vec![0; 64 * 1024];
+    loop {
+        let read = match data.read(&mut buffer) {
+            Ok(0) => return Ok(()),
+            Ok(read) => read,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err).context("read its data from the layer blob (is the blob cut short?)"),
+        };
+        file.write_all(&buffer[..read]).with_context(|| format!("write file {}", path.display()))?;
+    }
+}
+
 /// Checks that no directory on the way to `rel` is a symlink, creating missing ones.
 fn prepare_parents(dest: &Path, rel: &Path) -> Result<PathBuf> {
     let mut path = dest.to_path_buf();
@@ -173,10 +218,16 @@ fn prepare_parents(dest: &Path, rel: &Path) -> Result<PathBuf> {
             walked.push(part);
             match fs::symlink_metadata(&path) {
                 Ok(meta) if meta.file_type().is_symlink() => {
-                    bail!("its path goes through the symlink {:?}", walked.display().to_string())
+                    return Err(refuse(format!(
+                        "its path goes through the symlink {:?}",
+                        walked.display().to_string()
+                    )));
                 }
                 Ok(meta) if meta.is_dir() => {}
-                Ok(_) => bail!("its path goes through {:?}, which is not a directory", walked.display().to_string()),
+                Ok(_) => {
+                    let walked = walked.display().to_string();
+                    return Err(refuse(format!("its path goes through {walked:?}, which is not a directory")));
+                }
                 Err(_) => fs::create_dir(&path).with_context(|| format!("create directory {}", path.display()))?,
             }
         }
@@ -280,5 +331,26 @@ mod tests {
         let err = format!("{:#}", unpack_layer(&tar[..], dir.path()).unwrap_err());
         assert!(err.contains("\"escape/pwned\"") && err.contains("symlink \"escape\""), "{err}");
         assert!(!outside.path().join("pwned").exists());
+    }
+
+    /// A blob that ends with an error after its first `len` bytes, as a gzip stream cut short does.
+    struct CutShort<'a>(&'a [u8]);
+
+    impl Read for CutShort<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "unexpected end of file"));
+            }
+            self.0.read(buf)
+        }
+    }
+
+    #[test]
+    fn a_blob_cut_short_is_not_refused_but_said_to_be_short() {
+        let data = vec![b'x'; 100_000];
+        let tar = tar_of(|b| b.append_data(&mut header(EntryType::Regular, 100_000), "big", &data[..]).unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let err = format!("{:#}", unpack_layer(CutShort(&tar[..2048]), dir.path()).unwrap_err());
+        assert!(err.starts_with("unpack layer entry \"big\": read its data from the layer blob"), "{err}");
     }
 }

@@ -12,6 +12,7 @@
 //! command line alone (`cli_*`) name no step: `chapter!()`. Tests never fork
 //! or clone inside the harness themselves.
 
+mod disk;
 mod machine;
 mod outcome;
 mod redact;
@@ -23,6 +24,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+pub use disk::SmallDisk;
 pub use machine::{busybox, host_namespace, mount_table, require_root, require_user_namespaces, xattr};
 pub use outcome::Outcome;
 pub use redact::{redactions, snapshot_settings};
