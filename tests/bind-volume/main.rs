@@ -51,6 +51,13 @@ fn detached(ch: &Chapter, args: &[&str]) -> String {
     outcome.success().trim().to_owned()
 }
 
+/// Runs `program` on the host, as a transcript shows it: the host's side of a volume.
+fn on_host(program: &str, args: &[&str]) -> Outcome {
+    let output =
+        std::process::Command::new(program).args(args).output().unwrap_or_else(|err| panic!("{program}: {err}"));
+    Outcome::new(program, &args.iter().map(|arg| arg.to_string()).collect::<Vec<_>>(), output)
+}
+
 /// Snapshots `text`, with this test's store shown as `[ROOT]`.
 fn snapshot(ch: &Chapter, name: &str, text: &str) {
     let text = text.replace(ch.root().to_str().unwrap(), "[ROOT]");
@@ -115,18 +122,19 @@ fn bad_volumes_exit_125_and_create_nothing() {
 #[test]
 fn volume_create_makes_a_directory_of_the_store() {
     let ch = with_images("volume-dir");
-    assert_eq!(ch.run(["volume", "create", "data"]).success(), "data\n");
+    // A name after every hex digit: `volume ls` sorts by name, and the anonymous volume's is random hex.
+    assert_eq!(ch.run(["volume", "create", "pgdata"]).success(), "pgdata\n");
     let anonymous = ch.run(["volume", "create"]).success().trim().to_owned();
     assert!(anonymous.len() == 64 && anonymous.bytes().all(|b| b.is_ascii_hexdigit()), "{anonymous}");
-    assert!(volume_data(&ch, "data").is_dir() && volume_data(&ch, &anonymous).is_dir());
+    assert!(volume_data(&ch, "pgdata").is_dir() && volume_data(&ch, &anonymous).is_dir());
     let mut names = volume_names(&ch);
     names.sort();
-    let mut expected = vec!["data".to_owned(), anonymous];
+    let mut expected = vec!["pgdata".to_owned(), anonymous];
     expected.sort();
     assert_eq!(names, expected);
-    let inspect = ch.run(["volume", "inspect", "--", "data"]);
+    let inspect = ch.run(["volume", "inspect", "--", "pgdata"]);
     let json: serde_json::Value = serde_json::from_str(inspect.success()).unwrap();
-    assert_eq!(json[0]["Mountpoint"], volume_data(&ch, "data").display().to_string());
+    assert_eq!(json[0]["Mountpoint"], volume_data(&ch, "pgdata").display().to_string());
     let listing = ch.run(["volume", "ls"]);
     snapshot(&ch, "volume_ls", &listing.transcript().replace(&expected_anonymous(&names), "[ANONYMOUS]"));
 }
@@ -142,7 +150,7 @@ fn expected_anonymous(names: &[String]) -> String {
 fn an_empty_volume_takes_the_images_content_and_keeps_what_it_is() {
     let ch = with_images("copy-data");
     // Seen from the host: the volume's directory, whether or not the run got further (a later step's todo!()).
-    ch.run(["run", "--rm", "-v", "app:/app", "busybox", "true"]);
+    let traced = ch.run(["run", "--trace", "--rm", "-v", "app:/app", "busybox", "true"]);
     let copied = fs::metadata(volume_data(&ch, "app").join("hello")).expect("the image's /app/hello, copied");
     let layer = fs::read_dir(ch.root().join("layers"))
         .unwrap()
@@ -166,6 +174,24 @@ fn an_empty_volume_takes_the_images_content_and_keeps_what_it_is() {
     fs::write(volume_data(&ch, "mine").join("note"), "mine\n").unwrap();
     ch.run(["run", "--rm", "-v", "mine:/app", "busybox", "true"]);
     assert_eq!(fs::read_dir(volume_data(&ch, "mine")).unwrap().count(), 1, "a volume with content is not filled");
+    snapshot(&ch, "trace_copy_data", &copy_data_lines(&traced.stderr));
+}
+
+/// The lines of a trace from copyData's clone to its `wait4`: the image's layers mounted in a namespace of their own.
+fn copy_data_lines(trace: &str) -> String {
+    let lines: Vec<&str> = trace.lines().collect();
+    let start = lines.iter().position(|line| line.starts_with("clone(CLONE_NEWNS|SIGCHLD)"));
+    let start = start.unwrap_or_else(|| panic!("no clone(CLONE_NEWNS|SIGCHLD) for copyData in:\n{trace}"));
+    let end =
+        start + lines[start..].iter().position(|line| line.starts_with("wait4(")).expect("a wait4 after the clone");
+    lines[start..=end].iter().map(|line| redact_image_view(line) + "\n").collect()
+}
+
+/// The line with the random name of copyData's mount point, `.image-view-<random>`, as `.image-view-[TEMP]`.
+fn redact_image_view(line: &str) -> String {
+    let Some((before, after)) = line.split_once(".image-view-") else { return line.to_owned() };
+    let rest = after.find(['/', '"']).map_or("", |end| &after[end..]);
+    format!("{before}.image-view-[TEMP]{rest}")
 }
 
 #[test]
@@ -174,9 +200,13 @@ fn a_host_directory_hides_the_images_content_and_nothing_is_copied() {
     let host = ch.root().join("host-dir");
     fs::create_dir(&host).unwrap();
     fs::write(host.join("from-the-host"), "hi\n").unwrap();
+    let image = ch.run(["run", "--rm", "busybox", "ls", "/app"]);
+    assert_eq!(image.success(), "hello\n");
     let outcome = ch.run(["run", "--rm", "-v", &format!("{}:/app", host.display()), "busybox", "ls", "/app"]);
     assert_eq!(outcome.success(), "from-the-host\n", "the image's /app/hello is hidden, not merged");
     assert_eq!(fs::read_dir(&host).unwrap().count(), 1, "nothing was copied into the host's directory");
+    let listing = on_host("ls", &[host.to_str().unwrap()]);
+    snapshot(&ch, "host_dir_hides", &[image, outcome, listing].map(|o| o.transcript()).concat());
 }
 
 // Step `volume-mounts`: the lesson's transcript, and what a bind is.
@@ -203,15 +233,31 @@ fn the_container_sees_the_volumes_content_and_what_it_writes_stays() {
 fn the_lessons_volume_transcript_seen_from_the_host() {
     let ch = with_images("volume-mounts");
     let mounts = mount_table();
-    let id = detached(&ch, &["-v", "/test", "helloworld"]);
+    let run = ch.run(["run", "-d", "-v", "/test", "helloworld"]);
+    let id = run.success().trim().to_owned();
+    let ls = ch.run(["volume", "ls"]);
     let names = volume_names(&ch);
     assert_eq!(names.len(), 1, "docker volume ls lists one volume");
-    ch.run(["exec", &id, "touch", "/test/text.txt"]).expect_code(0);
+    let inspect = ch.run(["volume", "inspect", &names[0]]);
+    let data = volume_data(&ch, &names[0]);
+    let before = on_host("ls", &[data.to_str().unwrap()]);
+    let touch = ch.run(["exec", &id[..12], "sh", "-c", "cd /test; touch text.txt"]);
+    touch.expect_code(0);
     assert_eq!(mount_table(), mounts, "the volume's mount is the container's alone: the host's table is unchanged");
-    assert!(volume_data(&ch, &names[0]).join("text.txt").is_file(), "the file is in the volume on the host");
+    assert!(data.join("text.txt").is_file(), "the file is in the volume on the host");
+    let after = on_host("ls", &[data.to_str().unwrap()]);
     let upper_test = ch.root().join("containers").join(&id).join("upper/test");
     assert!(upper_test.is_dir(), "the mountpoint was made in the read-write layer");
     assert_eq!(fs::read_dir(&upper_test).unwrap().count(), 0, "and stays empty there: commit will carry only it");
+    let upper = on_host("ls", &["-A", upper_test.to_str().unwrap()]);
+    let inside = ch.run(["exec", &id[..12], "sh", "-c", "cut -d\" \" -f2 /proc/mounts | grep -x /test"]);
+    assert_eq!(inside.success(), "/test\n", "inside, /test is a mountpoint");
+    let host = on_host("grep", &["-c", ch.root().to_str().unwrap(), "/proc/self/mounts"]);
+    assert_eq!(host.stdout, "0\n", "on the host, no mount under the store");
+    let created = serde_json::from_str::<serde_json::Value>(inspect.success()).unwrap()[0]["CreatedAt"].clone();
+    let transcript = [run, ls, inspect, before, touch, after, upper, inside, host].map(|o| o.transcript()).concat();
+    let transcript = transcript.replace(&names[0], "[VOLUME]").replace(created.as_str().unwrap(), "[TIME]");
+    snapshot(&ch, "lesson_volume", &transcript);
     let mounts_json = ch.run(["inspect", "-f", "{{json .Mounts}}", &id]);
     let json: serde_json::Value = serde_json::from_str(mounts_json.success()).unwrap();
     assert_eq!(
@@ -265,6 +311,9 @@ fn a_symlink_in_the_image_cannot_take_a_mountpoint_out_of_the_root() {
     let outcome = ch.run([&["run", "--rm"][..], &volumes[..2], &["hostile", "/bin/busybox", "ls", "/abs"]].concat());
     assert_eq!(outcome.success(), "made-by-the-runtime\n", "the mountpoint was made in the container's root");
     assert_eq!(fs::read_dir(&outside).unwrap().count(), 1, "a mountpoint was made outside the container's root");
+    let link = on_host("readlink", &[tree.join("abs").to_str().unwrap()]);
+    let listing = on_host("ls", &[outside.to_str().unwrap()]);
+    snapshot(&ch, "symlink_mountpoint", &[link, outcome, listing].map(|o| o.transcript()).concat());
     let bound = ch.run([&["run", "--rm"][..], &volumes[2..], &["hostile", "/bin/busybox", "ls", "/abs"]].concat());
     bound.expect_code(0);
     assert_eq!(fs::read_to_string(outside.join("marker")).unwrap(), "the host's\n", "the host's file was touched");
@@ -300,9 +349,15 @@ fn a_started_container_mounts_its_volumes_again_and_rm_keeps_a_named_one() {
         (logs == "run\nrun\nrun\n").then_some(logs)
     });
     assert!(runs.is_some(), "{}", ch.run(["logs", "again"]).dump());
+    let before = ch.run(["volume", "ls"]);
     assert_eq!(volume_names(&ch).len(), 2);
-    ch.run(["rm", "-f", "-v", "again"]).expect_code(0);
+    let anonymous = expected_anonymous(&volume_names(&ch));
+    let rm = ch.run(["rm", "-f", "-v", "again"]);
+    rm.expect_code(0);
     assert_eq!(volume_names(&ch), ["runs"], "rm -v removes the anonymous volume, keeps the named one");
+    let after = ch.run(["volume", "ls"]);
+    let transcript = [before, rm, after].map(|o| o.transcript()).concat().replace(&anonymous, "[ANONYMOUS]");
+    snapshot(&ch, "rm_v", &transcript);
     ch.run(["run", "--rm", "-v", "/gone", "-v", "kept:/kept", "busybox", "true"]).expect_code(0);
     let mut names = volume_names(&ch);
     names.sort();
@@ -347,4 +402,5 @@ fn cli_run_help_lists_the_volume_option() {
     let ch = chapter!();
     let outcome: Outcome = ch.run(["run", "--help"]);
     assert!(outcome.success().contains("-v, --volume <VOLUME>"), "{}", outcome.stdout);
+    snapshot(&ch, "run_help", &outcome.transcript());
 }
