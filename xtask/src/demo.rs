@@ -8,6 +8,7 @@
 //! `ns-isolation`). A chapter whose step fails stops there; its clean-up runs
 //! anyway, the next chapter goes on, and the demo fails at the end.
 
+mod bind_volume;
 mod cgroup_limits;
 mod ns_isolation;
 mod setns_exec;
@@ -45,7 +46,8 @@ pub struct Chapter {
 }
 
 /// Every chapter's demo, in the workshop's order.
-const DEMOS: &[Chapter] = &[ns_isolation::DEMO, cgroup_limits::DEMO, union_rootfs::DEMO, setns_exec::DEMO];
+const DEMOS: &[Chapter] =
+    &[ns_isolation::DEMO, cgroup_limits::DEMO, union_rootfs::DEMO, setns_exec::DEMO, bind_volume::DEMO];
 
 /// Builds the solutions and runs every chapter's demo.
 pub fn run() -> Result<()> {
