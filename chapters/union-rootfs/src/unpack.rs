@@ -192,7 +192,12 @@ fn copy_data(data: &mut impl Read, file: &mut File, path: &Path) -> Result<()> {
             Ok(0) => return Ok(()),
             Ok(read) => read,
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-            Err(err) => return Err(err).context("read its data from the layer blob (is the blob cut short?)"),
+            Err(err) => {
+                // Short or garbled data is the blob's; anything else (a full disk, for a copy kept of it) is said as it is.
+                let short = matches!(err.kind(), io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidData);
+                let hint = if short { " (is the blob cut short?)" } else { "" };
+                return Err(err).with_context(|| format!("read its data from the layer blob{hint}"));
+            }
         };
         file.write_all(&buffer[..read]).with_context(|| format!("write file {}", path.display()))?;
     }
