@@ -14,7 +14,7 @@
 extern crate bind_volume_solution as bind_volume;
 
 use std::fs;
-use std::os::unix::fs::{MetadataExt, symlink};
+use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -175,6 +175,28 @@ fn an_empty_volume_takes_the_images_content_and_keeps_what_it_is() {
     ch.run(["run", "--rm", "-v", "mine:/app", "busybox", "true"]);
     assert_eq!(fs::read_dir(volume_data(&ch, "mine")).unwrap().count(), 1, "a volume with content is not filled");
     snapshot(&ch, "trace_copy_data", &copy_data_lines(&traced.stderr));
+}
+
+#[test]
+fn a_volume_takes_the_owner_and_mode_of_the_images_directory() {
+    let ch = with_images("copy-data");
+    // A database's image: its data directory belongs to its user, 999, and no one else may read it.
+    let tree = ch.root().join("db-image");
+    fs::create_dir_all(tree.join("bin")).unwrap();
+    fs::copy(rebox_support::busybox(), tree.join("bin/busybox")).unwrap();
+    fs::create_dir(tree.join("db")).unwrap();
+    fs::write(tree.join("db/base"), "rows\n").unwrap();
+    std::os::unix::fs::chown(tree.join("db"), Some(999), Some(999)).unwrap();
+    fs::set_permissions(tree.join("db"), fs::Permissions::from_mode(0o700)).unwrap();
+    ch.run(["image", "import", tree.to_str().unwrap(), "db"]).expect_code(0);
+    ch.run(["run", "--rm", "-v", "dbdata:/db", "db", "/bin/busybox", "true"]);
+    let volume = fs::metadata(volume_data(&ch, "dbdata")).unwrap();
+    assert_eq!(
+        (volume.uid(), volume.gid(), volume.mode() & 0o7777),
+        (999, 999, 0o700),
+        "the volume's _data keeps the owner and mode of the image's /db"
+    );
+    assert!(volume_data(&ch, "dbdata").join("base").is_file(), "and its content");
 }
 
 /// The lines of a trace from copyData's clone to its `wait4`: the image's layers mounted in a namespace of their own.

@@ -8,8 +8,9 @@
 //! namespace too, for a rootless store), which makes its mounts private,
 //! mounts the image's layers as a read-only overlay (lower layers only, no
 //! upper: nothing can be written), copies what is at the mountpoint into
-//! the volume, and exits. Its mount namespace, and the overlay with it,
-//! vanish when it does.
+//! the volume, gives the volume the directory's owner, mode and times (as
+//! Docker does: a database's data directory stays its user's), and exits.
+//! Its mount namespace, and the overlay with it, vanish when it does.
 //!
 //! Most mountpoints are paths the image does not have (`-v /test`), and
 //! that needs no overlay to know: the union has an entry only where one of
@@ -36,10 +37,10 @@ use union_rootfs::in_root::resolve_in_root;
 use union_rootfs::store::Store;
 use union_rootfs::{image, layer};
 
-use crate::copy::copy_tree;
-use crate::volumes::is_empty;
+use crate::copy::{copy_tree, keep_metadata};
 
-/// Copies into `data` what the image of `container` has at `destination`, if it has a directory with content there.
+/// Copies into `data` what the image of `container` has at `destination`, if it has a directory there, and gives
+/// `data` that directory's owner, mode and times.
 pub fn copy_image_content(store: &Store, container: &Container, destination: &Path, data: &Path) -> Result<()> {
     let image = image::read_image(store, &container.config.image_id)?;
     let layers = image.chain_ids.iter().map(|chain| layer::diff_dir(store, chain)).collect::<Result<Vec<_>>>()?;
@@ -55,8 +56,12 @@ pub fn copy_image_content(store: &Store, container: &Container, destination: &Pa
         mounts::make_mounts_private()?;
         let root = mount_layers(&layers, view.path(), rootless)?;
         let source = resolve_in_root(&root, destination)?;
-        if source.is_dir() && !is_empty(&source)? {
+        if source.is_dir() {
             copy_tree(&source, data)?;
+            // The volume itself takes the directory's owner, mode and times, as Docker's does:
+            // a database's data directory, its user's and mode 700 in the image, stays so.
+            let meta = fs::symlink_metadata(&source).with_context(|| format!("look at {}", source.display()))?;
+            keep_metadata(&meta, data)?;
         }
         // `_exit`, not `exit`: the child must not flush the parent's buffers a second time (man 2 _exit).
         // SAFETY: `_exit` ends the process at once; it has no preconditions.
