@@ -15,6 +15,7 @@ use union_rootfs::store::Store;
 use crate::builder::{self, BuildArgs};
 use crate::commit::{self, CommitOptions};
 use crate::diff::changes;
+use crate::save::{self, SaveArgs};
 use crate::{history, images, tag};
 
 /// The commands on images.
@@ -50,6 +51,8 @@ pub enum ImageCommand {
     Rmi(RmiArgs),
     /// Build an image from a Dockerfile: each step run in a container and committed.
     Build(BuildArgs),
+    /// Save images to a tar archive (streamed to STDOUT by default).
+    Save(SaveArgs),
 }
 
 /// `commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]`.
@@ -119,6 +122,8 @@ pub enum ImageSubcommand {
         #[arg(value_name = "NAME")]
         name: String,
     },
+    /// Save images to a tar archive (streamed to STDOUT by default).
+    Save(SaveArgs),
 }
 
 /// Runs an `image` subcommand.
@@ -134,6 +139,7 @@ pub fn run_image_subcommand(store: &Store, command: ImageSubcommand) -> Result<i
         ImageSubcommand::Import { change, source, name } => {
             println!("{}", union_rootfs::import::import(store, &source, &name, &change)?)
         }
+        ImageSubcommand::Save(args) => save::save(store, &args)?,
     }
     Ok(0)
 }
@@ -165,6 +171,7 @@ pub fn run_image_command(store: &Store, command: ImageCommand) -> Result<i32> {
         ImageCommand::History { no_trunc, image } => print!("{}", history::history_table(store, &image, no_trunc)?),
         ImageCommand::Rmi(args) => rmi(store, &args)?,
         ImageCommand::Build(args) => return builder::build(store, &args),
+        ImageCommand::Save(args) => save::save(store, &args)?,
     }
     Ok(0)
 }

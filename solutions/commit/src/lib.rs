@@ -14,10 +14,13 @@
 //! [`freeze`] (a running container stands still while it is read),
 //! [`config`] (the child image's config), then [`commit`] itself; [`tag`],
 //! [`history`], [`images`] and [`lineage`] are the commands around images;
+//! [`save`] writes images out ([`layer_blob`]: each layer's tar as it came;
+//! [`archive`]: the OCI image layout and Docker's `manifest.json`);
 //! [`dockerfile`], [`context`], [`copy_step`] and [`builder`] are `build`.
 //! `run` is chapter 5's, unchanged: the lifecycle needs nothing new to be
 //! committed.
 
+pub mod archive;
 pub mod below;
 pub mod blob;
 pub mod builder;
@@ -31,7 +34,9 @@ pub mod dockerfile;
 pub mod freeze;
 pub mod history;
 pub mod images;
+pub mod layer_blob;
 pub mod lineage;
 pub mod pack;
+pub mod save;
 pub mod tag;
 pub mod xattr;
