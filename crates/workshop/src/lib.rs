@@ -86,6 +86,19 @@ pub const CHAPTERS: &[Chapter] = &[
         name: "bind-volume",
         steps: &["volume-spec", "volume-dir", "copy-data", "volume-mounts", "volume-in-use"],
     },
+    Chapter {
+        name: "commit",
+        steps: &[
+            "lower-lookup",
+            "diff",
+            "whiteout-entries",
+            "layer-blob",
+            "instruction",
+            "image-config",
+            "freeze",
+            "build-step",
+        ],
+    },
 ];
 
 impl Chapter {

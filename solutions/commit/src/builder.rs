@@ -79,9 +79,19 @@ pub fn build(store: &Store, args: &BuildArgs) -> Result<i32> {
     let file = args.file.clone().unwrap_or_else(|| context.root.join("Dockerfile"));
     let text = std::fs::read_to_string(&file).with_context(|| format!("read the Dockerfile {}", file.display()))?;
     let steps = parse(&text)?;
-    // A bad EXPOSE on the last line is refused before the first step runs.
-    for step in steps.iter().filter(|step| is_metadata(&step.instruction)) {
-        apply(&mut Config::default(), &step.instruction).with_context(|| format!("line {}", step.line))?;
+    // A bad EXPOSE on the last line, or a COPY from outside the context, is refused before the first step runs.
+    for step in &steps {
+        match &step.instruction {
+            Instruction::Copy { sources, .. } => {
+                for source in sources {
+                    context.source(source).with_context(|| format!("line {}", step.line))?;
+                }
+            }
+            metadata if is_metadata(metadata) => {
+                apply(&mut Config::default(), metadata).with_context(|| format!("line {}", step.line))?
+            }
+            _ => {}
+        }
     }
     let mut made = Vec::new();
     match run_steps(store, &context, &steps, args.no_cache, &mut made) {
@@ -160,6 +170,7 @@ fn run_step(
     instruction: &Instruction,
     created_by: String,
 ) -> Result<Digest> {
+    // EXERCISE(build-step): RUN: run_container, read_layer, store_child, then remove the container; COPY: copy_layer, store_child; anything else: store_child with the instruction as the change and no layer
     let history = HistoryEntry { created_by, ..Default::default() };
     match instruction {
         Instruction::Run(argv) => {
@@ -180,6 +191,7 @@ fn run_step(
         }
         metadata => store_child(store, parent, std::slice::from_ref(metadata), None, history, &[]),
     }
+    // END EXERCISE
 }
 // ANCHOR_END: run_step
 

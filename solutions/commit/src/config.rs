@@ -45,6 +45,22 @@ pub fn child(
 ) -> Result<ImageConfiguration> {
     let now = clock::rfc3339_nanos(std::time::SystemTime::now());
     let mut image = parent.clone();
+    image.set_created(Some(now.clone()));
+    if history.author.is_some() {
+        image.set_author(history.author.clone());
+    }
+    add_step(&mut image, changes, layer, history, &now)?;
+    Ok(image)
+}
+
+/// One step on top of `image`: its changes to the run config, its layer if it made one, its history entry.
+fn add_step(
+    image: &mut ImageConfiguration,
+    changes: &[Instruction],
+    layer: Option<&Digest>,
+    history: HistoryEntry,
+    now: &str,
+) -> Result<()> {
     // ANCHOR: child_config
     // EXERCISE(image-config): apply each change to the run config, push the layer's diff id (if any) and a history entry (empty_layer when no layer)
     let mut config = image.config().clone().unwrap_or_default();
@@ -55,9 +71,9 @@ pub fn child(
     if let Some(diff_id) = layer {
         image.rootfs_mut().diff_ids_mut().push(diff_id.clone());
     }
-    let mut entry = HistoryBuilder::default().created(now.clone()).created_by(history.created_by);
-    if let Some(author) = &history.author {
-        entry = entry.author(author.clone());
+    let mut entry = HistoryBuilder::default().created(now).created_by(history.created_by);
+    if let Some(author) = history.author {
+        entry = entry.author(author);
     }
     if let Some(comment) = history.comment {
         entry = entry.comment(comment);
@@ -68,13 +84,9 @@ pub fn child(
     let mut entries = image.history().clone().unwrap_or_default();
     entries.push(entry.build()?);
     image.set_history(Some(entries));
+    Ok(())
     // END EXERCISE
     // ANCHOR_END: child_config
-    image.set_created(Some(now));
-    if history.author.is_some() {
-        image.set_author(history.author);
-    }
-    Ok(image)
 }
 
 /// Reads `commit -c` text as a Dockerfile instruction, refusing those that are no change of the config.

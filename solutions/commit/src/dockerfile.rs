@@ -104,7 +104,7 @@ pub fn instruction(text: &str, line: usize) -> Result<Instruction> {
         Ok(())
     };
     // ANCHOR: instruction
-    // EXERCISE(dockerfile): match the keyword (any case) to its Instruction; RUN, CMD and ENTRYPOINT take command_form(rest); refuse an unknown keyword with its line
+    // EXERCISE(instruction): match the keyword (any case) to its Instruction; RUN, CMD and ENTRYPOINT take command_form(rest); refuse an unknown keyword with its line
     Ok(match keyword.to_ascii_uppercase().as_str() {
         "FROM" => {
             needs("an image")?;

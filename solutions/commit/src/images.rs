@@ -32,14 +32,22 @@ pub fn images_table(store: &Store, all: bool) -> Result<String> {
 /// `rmi [-f] IMAGE`: untags, removes the image if nothing needs it, then its unneeded parents; returns Docker's lines.
 pub fn remove(store: &Store, reference: &str, force: bool) -> Result<Vec<String>> {
     let image = image::resolve(store, reference)?;
-    let by_name = image::repositories(store)?.contains_key(&normalize(reference));
+    let repositories = image::repositories(store)?;
+    let by_name = repositories.contains_key(&normalize(reference));
+    let in_use = |id: &str| containers::using_image(store, id);
     if !lineage::children(store, &image.id)?.is_empty() {
         if !by_name {
             bail!("unable to delete {} (cannot be forced): image has dependent child images", image.short_id());
         }
+        let last_name = repositories.values().filter(|id| **id == image.id).count() == 1;
+        if let Some(container) = in_use(&image.id).filter(|_| last_name && !force) {
+            bail!(
+                "unable to remove image {reference}: container {container} is using it \
+                 (remove the container first, or untag it with image rm -f)"
+            );
+        }
         return untag(store, &normalize(reference));
     }
-    let in_use = |id: &str| containers::using_image(store, id);
     let parent = lineage::parent(store, &image.id)?;
     let mut report = image::remove(store, reference, force, in_use)?;
     let mut next = parent.filter(|_| !image::all_ids(store).unwrap_or_default().contains(&image.id));

@@ -53,14 +53,15 @@ fn column_starts(header: &str) -> Vec<usize> {
     starts
 }
 
-/// Whether `row` fits its header's columns: a cell at the first and the last column start, and
-/// none running into the next column (three spaces before each start). A cell between may be
-/// empty, as `PORTS` is for a container without ports.
+/// Whether `row` fits its header's columns: a cell at the first column start, padding up to the
+/// last one at least, and no cell running into the next column (three spaces before each start).
+/// A cell after the first may be empty, as `PORTS` is for a container without ports, or the last
+/// column's `COMMENT` for a step of `history` without one.
 fn lines_up(row: &str, starts: &[usize]) -> bool {
     let chars: Vec<char> = row.chars().collect();
     let begins = |at: usize| chars.get(at).is_some_and(|c| *c != ' ');
     let last = starts.last().copied().unwrap_or(0);
-    begins(0) && begins(last) && starts.iter().skip(1).all(|&at| chars[at - 3..at].iter().all(|c| *c == ' '))
+    begins(0) && chars.len() >= last && starts.iter().skip(1).all(|&at| chars[at - 3..at].iter().all(|c| *c == ' '))
 }
 
 /// The cells of `line`, cut at `starts`, without their padding.
@@ -125,6 +126,21 @@ fn render(table: &[Vec<String>]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_empty_last_cell_still_lines_up() {
+        let history = "IMAGE          CREATED       CREATED BY   SIZE   COMMENT\n\
+                       0123456789ab   3 weeks ago   sh           0B     \n\
+                       <missing>      8 years ago   /bin/sh      0B     made\n\
+                       [exit status 0]\n";
+        assert_eq!(
+            redact_table_times(history),
+            "IMAGE          CREATED          CREATED BY   SIZE   COMMENT\n\
+             0123456789ab   [DURATION] ago   sh           0B     \n\
+             <missing>      [DURATION] ago   /bin/sh      0B     made\n\
+             [exit status 0]\n"
+        );
+    }
 
     const FAST: &str = "\
 $ union-rootfs ps -a
