@@ -162,6 +162,20 @@ fn the_command_runs_in_the_container() {
 }
 
 #[test]
+fn descriptors_the_runtime_inherits_do_not_reach_the_command() {
+    require_root("to create namespaces");
+    let ch = chapter!("exec");
+    busybox();
+    // A shell opens descriptor 7 without close-on-exec, as a CI runner or a pipeline may, and execs the runtime.
+    let script = format!("exec 7</dev/null; exec {} run -- busybox ls /proc/self/fd", ch.binary().display());
+    let mut shell = std::process::Command::new("sh");
+    shell.args(["-c", &script]).env("REBOX_ROOT", ch.root()).stdin(std::process::Stdio::null());
+    let outcome = Outcome::new(ch.name(), &["run".to_owned()], shell.output().expect("run sh"));
+    // 0, 1 and 2, and 3: the directory `ls` itself opened to list /proc/self/fd.
+    assert_eq!(outcome.success(), "0\n1\n2\n3\n", "a descriptor of the runtime's caller reached the command");
+}
+
+#[test]
 fn command_runs_as_pid_1() {
     require_root("to create PID namespaces");
     let ch = chapter!("exit-code");

@@ -18,7 +18,7 @@ use union_rootfs::store::Store;
 use crate::args::ExecArgs;
 use crate::hostconfig::HostConfig;
 use crate::inspect::{inspect, pretty};
-use crate::stop::parse_signal;
+use crate::stop::{parse_signal, running_process};
 use crate::{exec, join, logs, run, stop, template};
 
 /// The commands on running containers.
@@ -169,7 +169,11 @@ fn each(names: &[String], action: impl Fn(&str) -> Result<()>) -> Result<()> {
     Ok(())
 }
 
+/// The PORTS cell: a running container's published ports; none once it has stopped, as in Docker.
 fn ports_cell(container: &Container) -> String {
+    if running_process(container).is_none() {
+        return String::new();
+    }
     let bindings = HostConfig::load(container).map(|config| config.port_bindings).unwrap_or_default();
     let cells: Vec<String> = bindings
         .iter()

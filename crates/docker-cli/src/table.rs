@@ -54,15 +54,18 @@ pub fn human_size(bytes: u64) -> String {
     format!("{number}{}", UNITS[unit])
 }
 
-/// Docker's COMMAND column: the command quoted, cut to 20 characters with `…`.
+/// Docker's COMMAND column: the words joined (one holding a space in single quotes), cut to 20
+/// characters with `…`, then quoted as Go's `strconv.Quote` does.
 pub fn command_cell(argv: &[String]) -> String {
-    let command = argv.join(" ");
+    let words: Vec<String> =
+        argv.iter().map(|word| if word.contains(' ') { format!("'{word}'") } else { word.clone() }).collect();
+    let command = words.join(" ");
     let cut: String = if command.chars().count() > 20 {
         command.chars().take(19).chain(std::iter::once('…')).collect()
     } else {
         command
     };
-    format!("\"{cut}\"")
+    format!("\"{}\"", cut.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 #[cfg(test)]
@@ -85,9 +88,15 @@ mod tests {
     }
 
     #[test]
+    fn words_with_spaces_are_quoted_as_dockers_daemon_does() {
+        let argv = ["sh", "-c", "echo \"hi\""].map(String::from);
+        assert_eq!(command_cell(&argv), r#""sh -c 'echo \"hi\"'""#);
+    }
+
+    #[test]
     fn long_commands_are_cut() {
         assert_eq!(command_cell(&["./hello".to_owned()]), "\"./hello\"");
         let long = ["/bin/sh", "-c", "while true; do sleep 1; done"].map(String::from);
-        assert_eq!(command_cell(&long), "\"/bin/sh -c while tr…\"");
+        assert_eq!(command_cell(&long), "\"/bin/sh -c 'while t…\"");
     }
 }

@@ -33,7 +33,7 @@ pub struct IsolationArgs {
     #[arg(long, value_parser = parse_hostname)]
     pub hostname: Option<String>,
 
-    /// Network: "none" (a new namespace with only lo, up), "host" (share the host's), or "container:NAME" (chapter 4).
+    /// Network: "none" (a new namespace with only lo, up), "host" (share the host's), or "container:NAME" (chapter 4 on).
     #[arg(long, value_name = "MODE", default_value = "none", value_parser = parse_net)]
     pub net: NetMode,
 
@@ -105,11 +105,11 @@ fn parse_hostname(name: &str) -> Result<String, String> {
 /// container's own comes in chapter 4.
 #[derive(Debug, Clone, Args)]
 pub struct TerminalArgs {
-    /// Keep standard input open (a foreground container always has the caller's, until chapter 4).
+    /// Keep standard input open (chapters 1-3 always give a foreground container the caller's).
     #[arg(short = 'i', long)]
     pub interactive: bool,
 
-    /// Allocate a pseudo-terminal (from chapter 4; until then the container uses your terminal as it is).
+    /// Allocate a pseudo-terminal for the container (chapters 1-3 use the caller's terminal as it is).
     #[arg(short = 't', long)]
     pub tty: bool,
 }

@@ -5,7 +5,15 @@
 //! separate "container process" on the host: the container is the command.
 //! `execvp` searches `PATH` when the name has no slash. A command that is not
 //! found exits 127, one that cannot be executed 126, as in Docker and POSIX
-//! shells. See `man 2 execve`, `man 3 execvp`. Introduced in chapter 1.
+//! shells.
+//!
+//! A new program keeps every open file descriptor not marked close-on-exec:
+//! whatever the runtime was started with beyond 0, 1 and 2 (a pipe of the
+//! shell that ran it, a descriptor of a CI runner) would reach the
+//! container, a door back to the host. So before the exec every descriptor
+//! from 3 up is marked close-on-exec, in one `close_range(2)` call, as runc
+//! does. It is housekeeping, not a step of the lesson: it is not traced.
+//! See `man 2 execve`, `man 3 execvp`, `man 2 close_range`. Introduced in chapter 1.
 
 use std::convert::Infallible;
 use std::ffi::{CString, OsStr};
@@ -27,6 +35,7 @@ pub fn exec_command(argv: &[impl AsRef<OsStr>]) -> Result<Infallible> {
         .collect::<Result<Vec<_>, _>>()
         .context("a command argument contains a NUL byte")?;
     let program = args.first().context("no command to run")?;
+    close_on_exec_from(3).context("mark the inherited file descriptors close-on-exec")?;
     trace::line(|| format!("execvp({}, {:?}) ...", trace::quote(program.to_string_lossy()), argv));
     // ANCHOR: exec
     // EXERCISE(exec): execvp the program with `args`; map ENOENT to 127 and other errors to 126 (exec_failure)
@@ -38,6 +47,33 @@ pub fn exec_command(argv: &[impl AsRef<OsStr>]) -> Result<Infallible> {
     Err(exec_failure(&program.to_string_lossy(), errno).into())
     // END EXERCISE
     // ANCHOR_END: exec
+}
+
+/// Marks every file descriptor from `first` up close-on-exec: `close_range(first, ~0U, CLOSE_RANGE_CLOEXEC)`.
+///
+/// Before Linux 5.11 the kernel lacks the flag (EINVAL) or the call (ENOSYS);
+/// then each descriptor listed in `/proc/self/fd` is marked with `fcntl(2)`.
+pub fn close_on_exec_from(first: u32) -> Result<()> {
+    // SAFETY: close_range with CLOSE_RANGE_CLOEXEC only sets a flag on descriptors; it closes none.
+    let rc = unsafe { libc::syscall(libc::SYS_close_range, first, u32::MAX, libc::CLOSE_RANGE_CLOEXEC) };
+    match Errno::result(rc) {
+        Ok(_) => Ok(()),
+        Err(Errno::ENOSYS | Errno::EINVAL) => {
+            for entry in std::fs::read_dir("/proc/self/fd").context("list /proc/self/fd")? {
+                let fd: i32 = entry?.file_name().to_string_lossy().parse().unwrap_or(-1);
+                if fd >= first as i32 {
+                    // A descriptor gone since the listing (the listing's own) is no matter: EBADF.
+                    let _ = nix::fcntl::fcntl(
+                        // SAFETY: the descriptor is only used for this one fcntl; it is not owned or closed here.
+                        unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) },
+                        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+                    );
+                }
+            }
+            Ok(())
+        }
+        Err(errno) => Err(errno.into()),
+    }
 }
 
 /// The error, and Docker's exit code, for a failed exec.

@@ -41,7 +41,7 @@ pub struct RmArgs {
     #[arg(short, long)]
     pub force: bool,
 
-    /// Also remove the container's anonymous volumes (from chapter 5, which has volumes).
+    /// Also remove the container's anonymous volumes (chapter 5 on; before, containers have none).
     #[arg(short = 'v', long)]
     pub volumes: bool,
 
