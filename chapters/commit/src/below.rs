@@ -64,7 +64,7 @@ pub fn is_opaque(dir: &Path) -> Result<bool> {
 fn look_in(layer: &Path, path: &Path) -> Result<Verdict> {
     // EXERCISE(lower-lookup): walk the components: absent → Silent (Hidden if an opaque dir was passed), a whiteout or a non-directory on the way → Hidden; at the end a whiteout → Hidden, else Found
     todo!(
-        "commit step 1 of 8 (lower-lookup): walk the components: absent → Silent (Hidden if an opaque dir was passed), a whiteout or a non-directory on the way → Hidden; at the end a whiteout → Hidden, else Found — book: commit.html#lower-lookup"
+        "commit step 1 of 9 (lower-lookup): walk the components: absent → Silent (Hidden if an opaque dir was passed), a whiteout or a non-directory on the way → Hidden; at the end a whiteout → Hidden, else Found — book: commit.html#lower-lookup"
     )
 }
 

@@ -51,7 +51,7 @@ pub fn write_blob(upper: &Path, path: &Path) -> Result<Blob> {
     let file = File::create(path).with_context(|| format!("create {}", path.display()))?;
     // EXERCISE(layer-blob): tar → hash (diff id) → gzip → hash (blob digest) → file; finish each, innermost last
     todo!(
-        "commit step 4 of 8 (layer-blob): tar → hash (diff id) → gzip → hash (blob digest) → file; finish each, innermost last — book: commit.html#layer-blob"
+        "commit step 4 of 9 (layer-blob): tar → hash (diff id) → gzip → hash (blob digest) → file; finish each, innermost last — book: commit.html#layer-blob"
     )
 }
 

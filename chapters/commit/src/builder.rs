@@ -171,7 +171,7 @@ fn run_step(
 ) -> Result<Digest> {
     // EXERCISE(build-step): RUN: run_container, read_layer, store_child, then remove the container; COPY: copy_layer, store_child; anything else: store_child with the instruction as the change and no layer
     todo!(
-        "commit step 8 of 8 (build-step): RUN: run_container, read_layer, store_child, then remove the container; COPY: copy_layer, store_child; anything else: store_child with the instruction as the change and no layer — book: commit.html#build-step"
+        "commit step 8 of 9 (build-step): RUN: run_container, read_layer, store_child, then remove the container; COPY: copy_layer, store_child; anything else: store_child with the instruction as the change and no layer — book: commit.html#build-step"
     )
 }
 

@@ -63,7 +63,7 @@ fn add_step(
 ) -> Result<()> {
     // EXERCISE(image-config): apply each change to the run config, push the layer's diff id (if any) and a history entry (empty_layer when no layer)
     todo!(
-        "commit step 6 of 8 (image-config): apply each change to the run config, push the layer's diff id (if any) and a history entry (empty_layer when no layer) — book: commit.html#image-config"
+        "commit step 6 of 9 (image-config): apply each change to the run config, push the layer's diff id (if any) and a history entry (empty_layer when no layer) — book: commit.html#image-config"
     )
 }
 

@@ -122,7 +122,7 @@ impl Walk<'_> {
     fn kind(&self, path: &Path, meta: &Metadata) -> Result<Option<Kind>> {
         // EXERCISE(diff): a whiteout is Deleted; an opaque directory with something below is Deleted; nothing below is Added; a directory the same as below is None; else Changed
         todo!(
-            "commit step 2 of 8 (diff): a whiteout is Deleted; an opaque directory with something below is Deleted; nothing below is Added; a directory the same as below is None; else Changed — book: commit.html#diff"
+            "commit step 2 of 9 (diff): a whiteout is Deleted; an opaque directory with something below is Deleted; nothing below is Added; a directory the same as below is None; else Changed — book: commit.html#diff"
         )
     }
 }

@@ -105,7 +105,7 @@ pub fn instruction(text: &str, line: usize) -> Result<Instruction> {
     };
     // EXERCISE(instruction): match the keyword (any case) to its Instruction; RUN, CMD and ENTRYPOINT take command_form(rest); refuse an unknown keyword with its line
     todo!(
-        "commit step 5 of 8 (instruction): match the keyword (any case) to its Instruction; RUN, CMD and ENTRYPOINT take command_form(rest); refuse an unknown keyword with its line — book: commit.html#instruction"
+        "commit step 5 of 9 (instruction): match the keyword (any case) to its Instruction; RUN, CMD and ENTRYPOINT take command_form(rest); refuse an unknown keyword with its line — book: commit.html#instruction"
     )
 }
 

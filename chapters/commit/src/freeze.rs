@@ -57,7 +57,7 @@ impl Freezer {
     pub fn freeze(&self) -> Result<()> {
         // EXERCISE(freeze): write FROZEN to freezer.state (v1) or 1 to cgroup.freeze (v2), then wait until self.is_frozen()
         todo!(
-            "commit step 7 of 8 (freeze): write FROZEN to freezer.state (v1) or 1 to cgroup.freeze (v2), then wait until self.is_frozen() — book: commit.html#freeze"
+            "commit step 7 of 9 (freeze): write FROZEN to freezer.state (v1) or 1 to cgroup.freeze (v2), then wait until self.is_frozen() — book: commit.html#freeze"
         )
     }
 

@@ -97,7 +97,7 @@ impl<W: Write> Packer<'_, W> {
             all_xattrs.into_iter().filter(|(name, _)| !xattr::is_overlay_marker(name)).collect();
         // EXERCISE(whiteout-entries): a whiteout → an empty file `.wh.<name>` beside it; an opaque directory → the directory, then an empty `.wh..wh..opq` in it; anything else as it is
         todo!(
-            "commit step 3 of 8 (whiteout-entries): a whiteout → an empty file `.wh.<name>` beside it; an opaque directory → the directory, then an empty `.wh..wh..opq` in it; anything else as it is — book: commit.html#whiteout-entries"
+            "commit step 3 of 9 (whiteout-entries): a whiteout → an empty file `.wh.<name>` beside it; an opaque directory → the directory, then an empty `.wh..wh..opq` in it; anything else as it is — book: commit.html#whiteout-entries"
         )
     }
 
