@@ -179,7 +179,9 @@ mod tests {
         let mut header = tar::Header::new_ustar();
         header.set_size(5);
         header.set_mode(0o644);
-        (header.set_uid(0), header.set_gid(0), header.set_mtime(0));
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_mtime(0);
         tar.append_data(&mut header, "hello", &b"hello"[..]).unwrap();
         let tar = tar.into_inner().unwrap();
         let mut gzip = GzEncoder::new(Vec::new(), flate2::Compression::default());
