@@ -1,5 +1,10 @@
 //! `cargo xtask demo`: the workshop's end-to-end demo, every chapter so far.
 //!
+//! Chapters 1 to 5 each run their own short session; the last, chapter 6's
+//! (`commit.rs`), replays the whole lesson in its order, on the runtime that
+//! does all of it, and writes the transcript the book's last page shows.
+//! `cargo xtask demo <chapter>` runs one chapter's demo.
+//!
 //! Each step prints the command, then runs it, so the demo reads like a
 //! terminal session. Steps run with `sh -e`: a step fails if any of its
 //! commands fails, except where the failure is the point, shown with
@@ -10,6 +15,7 @@
 
 mod bind_volume;
 mod cgroup_limits;
+mod commit;
 mod ns_isolation;
 mod setns_exec;
 mod union_rootfs;
@@ -49,22 +55,33 @@ pub struct Chapter {
 const DEMOS: &[Chapter] =
     &[ns_isolation::DEMO, cgroup_limits::DEMO, union_rootfs::DEMO, setns_exec::DEMO, bind_volume::DEMO];
 
-/// Builds the solutions and runs every chapter's demo.
-pub fn run() -> Result<()> {
+/// Builds the solutions and runs every chapter's demo, or only `only`'s.
+pub fn run(only: Option<&str>) -> Result<()> {
+    let known: Vec<&str> = DEMOS.iter().map(|demo| demo.name).chain([commit::NAME]).collect();
+    if let Some(name) = only {
+        ensure!(known.contains(&name), "no demo for `{name}`; demos: {}", known.join(", "));
+    }
     setup::run()?;
     ensure!(process::is_root(), "the demo creates namespaces, cgroups and mounts: run `sudo -E cargo xtask demo`");
     let mut build = process::command("cargo", &["build", "--quiet", "--bins"]);
-    for demo in DEMOS {
-        build.args(["--package", &solution(demo)]);
+    for name in &known {
+        build.args(["--package", &format!("{name}-solution")]);
     }
     process::run(build)?;
-    let work = runnable_by_anyone(&process::target_dir()?.join("debug"))?;
+    let work = runnable_by_anyone(&process::target_dir()?.join("debug"), &known)?;
     let mut failed = Vec::new();
-    for demo in DEMOS {
+    for demo in DEMOS.iter().filter(|demo| only.is_none_or(|name| name == demo.name)) {
         println!("\n=== chapter {} ===", demo.name);
         if let Err(err) = run_chapter(demo, work.path()) {
             eprintln!("xtask: the demo of {} failed: {err:#}", demo.name);
             failed.push(demo.name);
+        }
+    }
+    if only.is_none_or(|name| name == commit::NAME) {
+        println!("\n=== chapter {}: the lesson, replayed ===", commit::NAME);
+        if let Err(err) = commit::run(work.path()) {
+            eprintln!("xtask: the demo of {} failed: {err:#}", commit::NAME);
+            failed.push(commit::NAME);
         }
     }
     let dir = work.path().display().to_string();
@@ -76,7 +93,7 @@ pub fn run() -> Result<()> {
         bail!("the demo failed in: {}", failed.join(", "));
     }
     removed?;
-    println!("\ndemo finished: every chapter so far ran on this machine");
+    println!("\ndemo finished: every chapter ran on this machine, and the lesson was replayed on the last");
     Ok(())
 }
 
@@ -113,12 +130,12 @@ fn run_steps(demo: &Chapter, binary: &Path, vars: &Vars) -> Result<()> {
 
 /// Copies the solution binaries into a fresh directory the demo's unprivileged
 /// user can enter (the build directory may be under a home only its owner can).
-fn runnable_by_anyone(build: &Path) -> Result<tempfile::TempDir> {
+fn runnable_by_anyone(build: &Path, chapters: &[&str]) -> Result<tempfile::TempDir> {
     let dir = tempfile::Builder::new().prefix("rebox-demo-").tempdir().context("create the demo's directory")?;
     fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755))
         .with_context(|| format!("chmod 755 {}", dir.path().display()))?;
-    for demo in DEMOS {
-        let name = solution(demo);
+    for chapter in chapters {
+        let name = format!("{chapter}-solution");
         let copy = dir.path().join(&name);
         fs::copy(build.join(&name), &copy).with_context(|| format!("copy {name} into {}", dir.path().display()))?;
         fs::set_permissions(&copy, fs::Permissions::from_mode(0o755))

@@ -31,7 +31,7 @@ learners
   book                   build the book into book/build (open book/build/index.html)
   check <chapter>        run a chapter's suite on your code: steps done, the next one and why
   reset <chapter> [--yes]  a fresh starter for a chapter (your code is kept in backups/)
-  demo                   the end-to-end demo of every chapter (needs root)
+  demo [<chapter>]       the end-to-end demo of every chapter, the lesson replayed last (needs root)
   image [DIR]            write the sample images busybox and helloworld, OCI layouts (default DIR: target/sample-image)
   vm [--chapter C] [--starter]
                          the suites in a VM with Debian's kernel and only cgroup v2, no root needed
@@ -73,7 +73,8 @@ fn run() -> Result<()> {
         ["sync-starters", "--check"] => starters::sync(true),
         ["test"] => test::run(),
         ["book"] => book::build(),
-        ["demo"] => demo::run(),
+        ["demo"] => demo::run(None),
+        ["demo", chapter] => demo::run(Some(chapter)),
         ["image"] => image::run(None),
         ["image", dir] => image::run(Some(dir)),
         ["bench"] => bench::run(),

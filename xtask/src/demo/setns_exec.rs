@@ -100,7 +100,7 @@ fn prepare(dir: &Path) -> Result<Vars> {
 /// The lesson's port if nothing listens on it, else a port the kernel says is free.
 ///
 /// The runtime binds `0.0.0.0`, so that is what is tried; the listener is closed again at once.
-fn free_port() -> Result<u16> {
+pub(super) fn free_port() -> Result<u16> {
     if TcpListener::bind((Ipv4Addr::UNSPECIFIED, LESSON_PORT)).is_ok() {
         return Ok(LESSON_PORT);
     }
