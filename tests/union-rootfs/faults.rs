@@ -21,7 +21,8 @@ use rebox_support::sample_image::sample_image;
 use rebox_support::{Chapter, Outcome, RUN_TIMEOUT, Running, SmallDisk, chapter, require_root};
 
 use super::{
-    cgroups_of, copy_tree_readable, only_container, require_overlayfs, snapshot, wait_until_gone, with_sample,
+    cgroups_of, copy_tree_readable, only_container, require_overlayfs, snapshot, wait_until_gone,
+    wait_until_recorded_running, with_sample,
 };
 
 /// Names in a store directory (`tmp`, `layers`...), sorted.
@@ -51,6 +52,7 @@ fn a_run_rm_whose_runtime_was_killed_is_collected_by_the_next_command() {
         Running::start(&ch, &["run", "--rm", "--name", "gone", "busybox", "sh", "-c", "echo ready; exec sleep 100"]);
     let (runtime, container) = (running.runtime_pid(), running.container_pid());
     let id = only_container(&ch);
+    wait_until_recorded_running(&ch, &id);
     running.signal(runtime, "KILL");
     running.finish_unchecked();
     wait_until_gone(container);

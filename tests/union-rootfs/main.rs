@@ -549,6 +549,20 @@ fn only_container(ch: &Chapter) -> String {
     ids[0].clone()
 }
 
+/// Waits until the runtime has recorded the container `id` running: its `state.json` says so.
+///
+/// The container may print `ready` a moment before its runtime writes that
+/// down; a test that kills the runtime means to kill it after.
+#[track_caller]
+fn wait_until_recorded_running(ch: &Chapter, id: &str) {
+    let state = ch.root().join("containers").join(id).join("state.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !fs::read_to_string(&state).is_ok_and(|text| text.contains("\"running\"")) {
+        assert!(std::time::Instant::now() < deadline, "the runtime did not record the container running");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
 /// Waits for the container's process `pid` to end: it dies with its runtime (`PR_SET_PDEATHSIG`).
 #[track_caller]
 fn wait_until_gone(pid: i32) {
@@ -564,10 +578,11 @@ fn a_runtime_killed_with_sigkill_leaves_what_ps_shows_exited_and_rm_removes() {
     let ch = with_sample("mask-paths", "to run containers");
     let running = Running::start(&ch, &["run", "--name", "kk", "busybox", "sh", "-c", "echo ready; exec sleep 100"]);
     let (runtime, container) = (running.runtime_pid(), running.container_pid());
+    let id = only_container(&ch);
+    wait_until_recorded_running(&ch, &id);
     running.signal(runtime, "KILL");
     running.finish_unchecked();
     wait_until_gone(container);
-    let id = only_container(&ch);
     assert!(!cgroups_of(&id).is_empty(), "the killed runtime's cgroup should be there for rm to remove");
     let ps = ch.run(["ps", "-a"]);
     assert!(ps.success().contains("Exited (255)") && ps.stdout.contains("kk"), "ps must not say Up:\n{}", ps.stdout);
