@@ -171,3 +171,25 @@ fn bad_dockerfiles_are_refused_before_any_step() {
     assert_eq!(images_all(&ch), images_before);
     snapshot(&ch, "bad_dockerfiles", &transcript);
 }
+
+#[test]
+fn user_sets_who_later_steps_and_the_container_run_as() {
+    let ch = with_images("build-step");
+    let context = ch.root().join("user");
+    fs::create_dir(&context).unwrap();
+    let dockerfile = "FROM busybox\n\
+                      RUN echo app:x:1000:1000::/home/app:/bin/sh >> /etc/passwd && echo app:x:1000: >> /etc/group \\\n\
+                      && mkdir /home/app && chown app:app /home/app\n\
+                      USER app\n\
+                      RUN id > /home/app/built-by\n\
+                      CMD [\"sh\", \"-c\", \"cat $HOME/built-by; id\"]\n";
+    fs::write(context.join("Dockerfile"), dockerfile).unwrap();
+    ch.run(["build".as_ref(), "-t".as_ref(), "app".as_ref(), context.as_os_str()]).expect_code(0);
+    let app = "uid=1000(app) gid=1000(app) groups=1000(app)\n";
+    assert_eq!(
+        ch.run(["run", "--rm", "app"]).success(),
+        format!("{app}{app}"),
+        "the RUN after USER, and the container"
+    );
+    assert_eq!(ch.run(["run", "--rm", "-u", "root", "app", "id", "-u"]).success(), "0\n", "-u overrides USER");
+}

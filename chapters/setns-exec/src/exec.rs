@@ -34,8 +34,8 @@ use ns_isolation::lifecycle::{self, Started};
 use ns_isolation::namespaces::Namespace;
 use ns_isolation::{sys, wait};
 use union_rootfs::containers;
-use union_rootfs::process;
 use union_rootfs::store::Store;
+use union_rootfs::{process, user};
 
 use crate::args::ExecArgs;
 use crate::daemon::{self, Ready};
@@ -51,6 +51,7 @@ struct Plan<'a> {
     stdio: Stdio,
     cwd: String,
     env: Vec<String>,
+    user: String,
     command: &'a [String],
 }
 
@@ -61,12 +62,16 @@ pub fn exec(store: &Store, args: &ExecArgs) -> Result<i32> {
         bail!(Failure::new(RUNTIME_FAILED, format!("container {} is not running", args.container)));
     };
     let config = &container.config;
+    let user = args.user.clone().unwrap_or_else(|| config.user.clone());
+    let mut env = process::environment(&config.env, &args.env, &config.hostname, |key| std::env::var(key).ok());
+    user::leave_home_to_user(&mut env, &user, &[&config.env[..], &args.env].concat());
     let plan = Plan {
         files: NamespaceFiles::open(process.pid())?,
         cgroup: Cgroup::existing(&config.id)?,
         stdio: if args.detach { Stdio::for_exec(false, false)? } else { Stdio::for_exec(args.tty, args.interactive)? },
         cwd: process::working_dir(Some(&config.cwd), args.workdir.as_deref())?,
-        env: process::environment(&config.env, &args.env, &config.hostname, |key| std::env::var(key).ok()),
+        env,
+        user,
         command: &args.command,
     };
     if args.detach {
@@ -121,6 +126,7 @@ fn set_up(plan: &Plan) -> Result<Infallible> {
     enter_namespaces(&plan.files)?;
     plan.stdio.attach()?;
     process::enter(&plan.cwd, &plan.env)?;
+    user::become_user(&plan.user)?;
     lifecycle::exec(plan.command)
 }
 

@@ -43,6 +43,10 @@ pub struct ExecArgs {
     #[arg(short = 'e', long = "env", value_name = "KEY=VALUE")]
     pub env: Vec<String>,
 
+    /// Run as this user (NAME or UID, then :GROUP or :GID) [default: the container's].
+    #[arg(short = 'u', long, value_name = "USER[:GROUP]")]
+    pub user: Option<String>,
+
     /// Working directory inside the container [default: the container's].
     #[arg(short = 'w', long = "workdir", value_name = "DIR")]
     pub workdir: Option<String>,

@@ -57,6 +57,10 @@ pub struct RootfsArgs {
     #[arg(short = 'w', long = "workdir", value_name = "DIR")]
     pub workdir: Option<String>,
 
+    /// Run as this user (NAME or UID, then :GROUP or :GID) [default: the image's User, or root].
+    #[arg(short = 'u', long, value_name = "USER[:GROUP]")]
+    pub user: Option<String>,
+
     /// Overwrite the image's Entrypoint (and drop its Cmd); "" clears it.
     #[arg(long, value_name = "COMMAND")]
     pub entrypoint: Option<String>,

@@ -45,6 +45,9 @@ pub struct ContainerConfig {
     pub env: Vec<String>,
     /// The working directory.
     pub cwd: String,
+    /// Whom the command runs as (`-u`, else the image's `User`): a name or uid, then `:group`; empty for root.
+    #[serde(default)]
+    pub user: String,
     /// The hostname.
     pub hostname: String,
     /// When it was created (Unix time).
@@ -310,6 +313,7 @@ mod tests {
             command: vec!["true".to_owned()],
             env: Vec::new(),
             cwd: "/".to_owned(),
+            user: String::new(),
             hostname: "box".to_owned(),
             created: 0,
             auto_remove: false,

@@ -17,8 +17,8 @@ use cgroup_limits::id::ContainerId;
 use crate::args::RunArgs;
 use crate::containers::{self, Container, ContainerConfig};
 use crate::image::{self, Image};
-use crate::process;
 use crate::store::Store;
+use crate::{process, user};
 
 /// Creates the container `id` as `run`'s options say, or refuses with nothing made.
 pub fn create(store: &Store, id: &ContainerId, args: &RunArgs) -> Result<Container> {
@@ -42,9 +42,10 @@ fn configure(id: &ContainerId, args: &RunArgs, image: &Image) -> Result<Containe
         &args.command,
     )?;
     let hostname = args.isolation.hostname_or(id.short());
-    let env = process::environment(config.env().as_deref().unwrap_or_default(), &args.rootfs.env, &hostname, |key| {
-        std::env::var(key).ok()
-    });
+    let image_env = config.env().as_deref().unwrap_or_default();
+    let mut env = process::environment(image_env, &args.rootfs.env, &hostname, |key| std::env::var(key).ok());
+    let user = args.rootfs.user.clone().or_else(|| config.user().clone()).unwrap_or_default();
+    user::leave_home_to_user(&mut env, &user, &[image_env, &args.rootfs.env].concat());
     let cwd = process::working_dir(config.working_dir().as_deref(), args.rootfs.workdir.as_deref())?;
     Ok(ContainerConfig {
         id: id.as_str().to_owned(),
@@ -54,6 +55,7 @@ fn configure(id: &ContainerId, args: &RunArgs, image: &Image) -> Result<Containe
         command,
         env,
         cwd,
+        user,
         hostname,
         created: clock::now(),
         auto_remove: args.rootfs.rm,

@@ -48,4 +48,5 @@ pub mod run;
 pub mod source;
 pub mod store;
 pub mod unpack;
+pub mod user;
 pub mod whiteout;

@@ -36,9 +36,9 @@ use ns_isolation::{mounts, wait};
 use crate::args::RunArgs;
 use crate::containers::ContainerConfig;
 use crate::create::create;
-use crate::process;
 use crate::rootfs::Rootfs;
 use crate::store::Store;
+use crate::{process, user};
 
 // ANCHOR: run
 /// `run`: creates the container, runs it in the foreground, returns its exit code.
@@ -91,10 +91,11 @@ pub fn set_up_root(setup: &Setup) -> Result<()> {
 // ANCHOR_END: set_up_root
 
 // ANCHOR: start_process
-/// The child's second half: `lo` and hostname, the working directory and environment, exec.
+/// The child's second half: `lo` and hostname, the working directory and environment, the user, exec.
 pub fn start_process(setup: &Setup) -> Result<Infallible> {
     lifecycle::finish(setup.isolation, &setup.config.hostname)?;
     process::enter(&setup.config.cwd, &setup.config.env)?;
+    user::become_user(&setup.config.user)?;
     lifecycle::exec(&setup.config.command)
 }
 // ANCHOR_END: start_process

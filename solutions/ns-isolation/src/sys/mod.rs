@@ -17,7 +17,7 @@ mod terminal;
 
 pub use files::{chdir, chroot, lsetxattr, mkdir, mknod, open_read, rmdir, symlink, write_file};
 pub use mount::{describe_ms_flags, mount, pivot_root, umount2};
-pub use process::{kill, pidfd_open, pidfd_send_signal, sethostname, setns, unshare};
+pub use process::{kill, pidfd_open, pidfd_send_signal, setgid, setgroups, sethostname, setns, setuid, unshare};
 pub use terminal::{
     dup2_onto, dup2_stdio, open_pty_master, open_pty_slave, receive_fd, send_fd, set_controlling_terminal, setsid,
 };

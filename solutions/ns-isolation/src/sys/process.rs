@@ -54,3 +54,19 @@ pub fn setns(fd: impl AsFd, flags: CloneFlags) -> nix::Result<()> {
 pub fn sethostname(name: &str) -> nix::Result<()> {
     trace::syscall(|| format!("sethostname({}, {})", quote(name), name.len()), nix::unistd::sethostname(name))
 }
+
+/// `setgroups(2)`: the caller's supplementary groups.
+pub fn setgroups(groups: &[u32]) -> nix::Result<()> {
+    let gids: Vec<nix::unistd::Gid> = groups.iter().map(|gid| nix::unistd::Gid::from_raw(*gid)).collect();
+    trace::syscall(|| format!("setgroups({}, {groups:?})", groups.len()), nix::unistd::setgroups(&gids))
+}
+
+/// `setgid(2)`: the caller's group.
+pub fn setgid(gid: u32) -> nix::Result<()> {
+    trace::syscall(|| format!("setgid({gid})"), nix::unistd::setgid(nix::unistd::Gid::from_raw(gid)))
+}
+
+/// `setuid(2)`: the caller's user; for root, every uid of the process, and its capabilities with them.
+pub fn setuid(uid: u32) -> nix::Result<()> {
+    trace::syscall(|| format!("setuid({uid})"), nix::unistd::setuid(nix::unistd::Uid::from_raw(uid)))
+}
