@@ -29,7 +29,7 @@ fn with_lesson() -> Chapter {
     require_root("to run containers and unpack layers with their owners");
     let filesystems = fs::read_to_string("/proc/filesystems").unwrap_or_default();
     assert!(filesystems.contains("\toverlay\n"), "this test needs overlayfs: `sudo modprobe overlay`");
-    let ch = chapter!("build-step");
+    let ch = chapter!("save");
     for image in [sample_image(), helloworld_image()] {
         ch.run(["image".as_ref(), "load".as_ref(), image.as_os_str()]).expect_code(0);
     }
@@ -231,7 +231,7 @@ fn skopeo_copies_the_saved_image_into_a_docker_archive_that_loads_with_the_same_
             &format!("docker-archive:{}:lesson:copied", copy.display()),
         ],
     );
-    let fresh = chapter!("build-step");
+    let fresh = chapter!("save");
     assert_eq!(fresh.run(["image", "load", copy.to_str().unwrap()]).success(), "Loaded image: lesson:copied\n");
     assert_eq!(ids(fresh.root())["lesson:copied"], ids(ch.root())["lesson:v1"], "the same config, the same id");
 }
@@ -240,7 +240,7 @@ fn skopeo_copies_the_saved_image_into_a_docker_archive_that_loads_with_the_same_
 fn the_saved_images_load_into_an_empty_store_with_their_ids_and_files() {
     let ch = with_lesson();
     let (archive, _) = save(&ch, "all.tar", &["busybox", "helloworld", "lesson:v1"]);
-    let fresh = chapter!("build-step");
+    let fresh = chapter!("save");
     let load = fresh.run(["image", "load", archive.to_str().unwrap()]);
     assert_eq!(ids(fresh.root()), ids(ch.root()), "every image, by name, with the same id");
     let before = ch.run(["run", "--rm", "lesson:v1", "sh", "-c", LOOK]);
@@ -251,7 +251,7 @@ fn the_saved_images_load_into_an_empty_store_with_their_ids_and_files() {
 }
 
 #[test]
-fn the_docker_archive_format_loads_back_with_the_same_ids() {
+fn the_docker_archive_format_holds_the_same_images_as_the_oci_one() {
     require_tool("skopeo");
     let ch = with_lesson();
     let (archive, _) = save(&ch, "legacy.tar", &["--format", "docker-archive", "helloworld", "lesson:v1"]);
@@ -269,11 +269,13 @@ fn the_docker_archive_format_loads_back_with_the_same_ids() {
     let docker = json(&members, "manifest.json");
     assert_eq!(docker[1]["Layers"].as_array().unwrap().len(), 5);
     run_tool("skopeo", &["inspect", &format!("docker-archive:{}:lesson:v1", archive.display())]);
-    let fresh = chapter!("build-step");
-    fresh.run(["image", "load", archive.to_str().unwrap()]).expect_code(0);
+    let (oci, _) = save(&ch, "oci.tar", &["helloworld", "lesson:v1"]);
+    let (legacy, layout) = (chapter!("save"), chapter!("save"));
+    legacy.run(["image", "load", archive.to_str().unwrap()]).expect_code(0);
+    layout.run(["image", "load", oci.to_str().unwrap()]).expect_code(0);
     let mut expected = ids(ch.root());
     expected.remove("busybox:latest");
-    assert_eq!(ids(fresh.root()), expected, "the same ids");
+    assert_eq!((ids(legacy.root()), ids(layout.root())), (expected.clone(), expected), "the same ids, either way");
 }
 
 #[test]
@@ -301,6 +303,9 @@ fn an_unknown_image_exits_125_and_writes_nothing() {
         .filter(|name| name.ends_with(".tar") || name.starts_with(".rebox-save-"))
         .collect();
     assert_eq!(left, ["kept.tar"], "no archive, and no temporary file beside it");
+    save(&ch, "kept.tar", &["lesson:v1"]);
+    let replaced = members(&target);
+    assert!(replaced.iter().any(|(path, _)| path == "index.json"), "a save that succeeds replaces the file");
     snapshot(&ch, "save_unknown", &outcome.transcript());
 }
 
@@ -316,7 +321,7 @@ fn a_layer_stored_without_its_blob_is_packed_again_under_a_new_id_that_is_said()
     }
     let (archive, saved) = save(&ch, "repacked.tar", &["lesson:v1"]);
     assert!(saved.stderr.contains("WARNING: lesson:v1"), "{}", saved.dump());
-    let fresh = chapter!("build-step");
+    let fresh = chapter!("save");
     fresh.run(["image", "load", archive.to_str().unwrap()]).expect_code(0);
     let id = &ids(fresh.root())["lesson:v1"];
     assert_ne!(id, &ids(ch.root())["lesson:v1"], "packed again, the layers have other diff ids");

@@ -97,6 +97,7 @@ pub const CHAPTERS: &[Chapter] = &[
             "image-config",
             "freeze",
             "build-step",
+            "save",
         ],
     },
 ];

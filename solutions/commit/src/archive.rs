@@ -62,6 +62,7 @@ pub struct SavedImage {
 // ANCHOR: oci_archive
 /// Writes `saved` as an OCI image layout, plus Docker's `manifest.json`, in a tar.
 pub fn write_oci_archive(mut saved: Saved, out: impl Write) -> Result<()> {
+    // EXERCISE(save): into blobs/sha256/, each image's layer blobs (once each), its config and its OCI manifest; an index.json entry per name; Docker's manifest.json; oci-layout
     let mut tar = Members::new(out);
     tar.directory("blobs/")?;
     tar.directory("blobs/sha256/")?;
@@ -90,6 +91,7 @@ pub fn write_oci_archive(mut saved: Saved, out: impl Write) -> Result<()> {
     tar.bytes("manifest.json", &serde_json::to_vec(&docker)?)?;
     tar.bytes("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#)?;
     tar.finish()
+    // END EXERCISE
 }
 // ANCHOR_END: oci_archive
 
