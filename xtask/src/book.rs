@@ -269,6 +269,17 @@ pub fn mdbook() -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn architecture_draws_the_processes_as_the_book_does() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let diagram = fs::read_to_string(root.join("book/diagrams/processes.txt")).unwrap();
+        let architecture = fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
+        assert!(
+            architecture.contains(&diagram),
+            "ARCHITECTURE.md must show book/diagrams/processes.txt as it is: copy it over after changing it"
+        );
+    }
+
     const CHAPTER: Chapter = Chapter { name: "demo", steps: &["one", "two"] };
 
     const SOURCE: &str = "\
