@@ -13,7 +13,8 @@
 //!   volumes' directories, the mountpoints, the binds and the remount.
 //!   A difference under a millisecond is smaller than what a busy machine
 //!   makes of one run or the next, so the two commands run in turn, one
-//!   of each at a time, and each one's median is taken ([`interleaved`]).
+//!   of each at a time, and each one's median is taken ([`interleaved`]);
+//!   a machine that gets busier or quieter meanwhile does so for both.
 //! - **copyData.** A `/usr`-like tree of [`FILES`] files, in directories,
 //!   with symlinks, executables and sizes up to 32 KiB, made by
 //!   [`usr_tree`] and imported as the one-layer image `fixture`.
@@ -21,7 +22,8 @@
 //!   before each run so that each run fills a new one, is a whole run:
 //!   the clone that reads the image, the copy, then the container. Its
 //!   median is compared with `cp -a` of the same tree, from the same layer
-//!   to the same tmpfs, alone.
+//!   to the same tmpfs, alone, each copy removed before the next; the two
+//!   run in turn too.
 
 use std::fs;
 use std::os::unix::fs::{PermissionsExt, symlink};
@@ -31,14 +33,22 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, ensure};
 
-use super::{Times, hyperfine};
+use super::Times;
 use crate::process;
 
 /// How many entries the copyData tree has: files, and one symlink in ten.
 pub const FILES: usize = 4000;
 
-/// How many runs of each command [`interleaved`] times.
-const PAIRS: usize = 200;
+/// How many runs of each command [`interleaved`] times, after 10 of each to warm up: a run, and a copy.
+const RUNS: usize = 200;
+const COPIES: usize = 30;
+
+/// A command to time, and the one to run before each time it runs, untimed.
+struct Timed<'a> {
+    name: &'a str,
+    prepare: Option<Vec<String>>,
+    words: Vec<String>,
+}
 
 /// Runs chapter 5's benches with `bind_volume` in `work`, on the sample image layout `layout`.
 pub fn measure(bind_volume: &Path, work: &Path, layout: &Path) -> Result<Vec<(String, Times)>> {
@@ -80,48 +90,92 @@ fn measure_in(bind_volume: &Path, dir: &Path, layout: &Path) -> Result<Vec<(Stri
     let host_ro = format!("{}:/host:ro", host.display());
     let without = runtime(&["run", "--rm", "busybox", "/bin/true"]);
     let with = runtime(&["run", "--rm", "-v", "/test", "-v", "data:/data", "-v", &host_ro, "busybox", "/bin/true"]);
-    let mut times = interleaved(&[("run --rm", &without), ("run --rm, 3 volumes", &with)], PAIRS)?;
+    let runs = [
+        Timed { name: "run --rm", prepare: None, words: without },
+        Timed { name: "run --rm, 3 volumes", prepare: None, words: with },
+    ];
+    let mut times = interleaved(&runs, RUNS)?;
 
     let layer = fs::read_dir(store.join("layers"))
         .with_context(|| format!("list {}", store.join("layers").display()))?
         .flatten()
         .map(|entry| entry.path().join("diff/usr"))
-        .find(|usr| usr.is_dir())
-        .context("the fixture image's layer has no usr/")?;
-    let copied = dir.join("cp-a");
-    let copy = [
-        ("copyData", runtime(&["run", "--rm", "-v", "big:/usr", "fixture", "/bin/true"]).join(" ")),
-        ("cp -a", format!("cp -a {} {}", layer.display(), copied.display())),
+        // The sample image's layers may have a usr/ too: the fixture's is the one with its first package.
+        .find(|usr| usr.join("bin/pkg00").is_dir())
+        .context("no layer of the store has the fixture's usr/")?;
+    let copied = dir.join("cp-a").display().to_string();
+    let words = |words: &[&str]| words.iter().map(|word| word.to_string()).collect::<Vec<_>>();
+    let copies = [
+        Timed {
+            name: "copyData",
+            prepare: Some(runtime(&["volume", "rm", "big"])),
+            words: runtime(&["run", "--rm", "-v", "big:/usr", "fixture", "/bin/true"]),
+        },
+        Timed {
+            name: "cp -a",
+            prepare: Some(words(&["rm", "-rf", &copied])),
+            words: words(&["cp", "-a", &layer.display().to_string(), &copied]),
+        },
     ];
-    let prepare = [runtime(&["volume", "rm", "big"]).join(" "), format!("rm -rf {}", copied.display())];
-    times.extend(hyperfine(&dir.join("copy.json"), &copy, &prepare, 20)?);
+    times.extend(interleaved(&copies, COPIES)?);
     Ok(times)
 }
 
 /// Runs each of `commands` `runs` times, in turn (one of each, then again), after 10 of each to warm up;
-/// returns each one's median and mean.
-fn interleaved(commands: &[(&str, &Vec<String>)], runs: usize) -> Result<Vec<(String, Times)>> {
+/// returns each one's median and mean. A command's `prepare` runs before each of its runs, untimed.
+///
+/// It also prints the CPU time each command's processes used, on average: on a machine busy with other
+/// work, a run waits for a CPU, and that CPU time tells what the run itself cost.
+fn interleaved(commands: &[Timed], runs: usize) -> Result<Vec<(String, Times)>> {
     let mut seconds: Vec<Vec<f64>> = vec![Vec::with_capacity(runs); commands.len()];
+    let mut cpu = vec![0.0; commands.len()];
     for round in 0..runs + 10 {
-        for (i, (_, words)) in commands.iter().enumerate() {
-            let started = Instant::now();
-            run_quietly(words)?;
+        for (i, command) in commands.iter().enumerate() {
+            if let Some(prepare) = &command.prepare {
+                run_quietly(prepare)?;
+            }
+            let (started, used) = (Instant::now(), children_cpu()?);
+            run_quietly(&command.words)?;
             if round >= 10 {
                 seconds[i].push(started.elapsed().as_secs_f64());
+                cpu[i] += children_cpu()? - used;
             }
         }
     }
     eprintln!("interleaved, {runs} runs each:");
     let mut times = Vec::new();
-    for ((name, words), mut samples) in commands.iter().zip(seconds) {
+    for ((Timed { name, words, .. }, mut samples), cpu) in commands.iter().zip(seconds).zip(cpu) {
         samples.sort_by(f64::total_cmp);
         let median = (samples[runs / 2] + samples[(runs - 1) / 2]) / 2.0;
         let mean = samples.iter().sum::<f64>() / runs as f64;
-        eprintln!("  {name}: median {:.2} ms, mean {:.2} ms ({})", median * 1e3, mean * 1e3, words.join(" "));
+        let cpu = cpu / runs as f64;
+        eprintln!(
+            "  {name}: median {:.2} ms, mean {:.2} ms, CPU {:.2} ms ({})",
+            median * 1e3,
+            mean * 1e3,
+            cpu * 1e3,
+            words.join(" ")
+        );
         times.push((name.to_string(), Times { mean, median }));
     }
     Ok(times)
 }
+
+/// The CPU time, user and system, of this process's children that have ended, in seconds.
+///
+/// Fields 16 and 17 of `/proc/self/stat` (`man 5 proc`), in clock ticks of 10 ms: coarse for one run,
+/// but the ticks a run is charged for average out over many.
+fn children_cpu() -> Result<f64> {
+    let stat = fs::read_to_string("/proc/self/stat").context("read /proc/self/stat")?;
+    // The command's name, field 2, is in parentheses and may hold spaces: count from after it.
+    let fields: Vec<&str> = stat.rsplit_once(") ").context("parse /proc/self/stat")?.1.split(' ').collect();
+    let ticks = |n: usize| fields.get(n - 3).and_then(|field| field.parse::<f64>().ok());
+    let (user, system) = (ticks(16), ticks(17));
+    Ok((user.context("cutime")? + system.context("cstime")?) / CLOCK_TICKS)
+}
+
+/// Clock ticks per second, `getconf CLK_TCK`: 100 on every Linux the workshop runs on.
+const CLOCK_TICKS: f64 = 100.0;
 
 /// Runs `words` with no input or output, and fails if it fails.
 fn run_quietly(words: &[String]) -> Result<()> {
