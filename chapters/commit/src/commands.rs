@@ -128,6 +128,9 @@ pub enum ImageSubcommand {
 
 /// Runs an `image` subcommand.
 pub fn run_image_subcommand(store: &Store, command: ImageSubcommand) -> Result<i32> {
+    if matches!(command, ImageSubcommand::Ls(_)) {
+        ns_isolation::exit::die_on_broken_pipe();
+    }
     match command {
         ImageSubcommand::Ls(args) => print!("{}", images::images_table(store, args.all)?),
         ImageSubcommand::Rm(args) => rmi(store, &args)?,
@@ -156,6 +159,9 @@ fn rmi(store: &Store, args: &RmiArgs) -> Result<()> {
 
 /// Runs one of chapter 6's commands; returns the exit code.
 pub fn run_image_command(store: &Store, command: ImageCommand) -> Result<i32> {
+    if matches!(command, ImageCommand::Diff { .. } | ImageCommand::History { .. }) {
+        ns_isolation::exit::die_on_broken_pipe();
+    }
     match command {
         ImageCommand::Diff { container } => {
             for change in container_changes(store, &container)? {

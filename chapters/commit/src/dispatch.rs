@@ -30,6 +30,7 @@ pub fn main(cli: Cli) -> Result<i32> {
         Command::Ps(args) => commands::ps(&store, args.all),
         Command::Rm(args) => rm(&store, &args),
         Command::Images(args) => {
+            ns_isolation::exit::die_on_broken_pipe();
             print!("{}", images_table(&store, args.all)?);
             Ok(0)
         }

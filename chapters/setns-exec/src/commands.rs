@@ -11,6 +11,7 @@ use std::time::Duration;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 
+use ns_isolation::exit;
 use union_rootfs::catalog::ps_table_with_ports;
 use union_rootfs::containers::{self, Container};
 use union_rootfs::store::Store;
@@ -127,9 +128,11 @@ pub fn run_container_command(store: &Store, command: ContainerCommand) -> Result
         }
         ContainerCommand::Kill(args) => each(&args.containers.containers, |name| stop::kill(store, name, args.signal))?,
         ContainerCommand::Logs(args) => {
+            exit::die_on_broken_pipe();
             logs::logs(store, &args.container.container, args.follow, args.tail, args.timestamps)?
         }
         ContainerCommand::Inspect(args) => {
+            exit::die_on_broken_pipe();
             let values = args.names.iter().map(|name| inspect(store, name)).collect::<Result<Vec<_>>>()?;
             match &args.format {
                 Some(format) => {
@@ -156,6 +159,7 @@ pub fn run_container_command(store: &Store, command: ContainerCommand) -> Result
 
 /// `ps [-a]`, with the PORTS column: `0.0.0.0:4000->80/tcp`.
 pub fn ps(store: &Store, all: bool) -> Result<i32> {
+    exit::die_on_broken_pipe();
     print!("{}", ps_table_with_ports(store, all, ports_cell)?);
     Ok(0)
 }

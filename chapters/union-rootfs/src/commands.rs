@@ -86,6 +86,9 @@ pub enum ImageCommand {
 
 /// Runs one of the store's commands and returns the exit code.
 pub fn run_store_command(store: &Store, command: StoreCommand) -> Result<i32> {
+    if matches!(command, StoreCommand::Ps(_) | StoreCommand::Images | StoreCommand::Image(ImageCommand::Ls)) {
+        ns_isolation::exit::die_on_broken_pipe();
+    }
     match command {
         StoreCommand::Ps(args) => print!("{}", catalog::ps_table(store, args.all)?),
         StoreCommand::Rm(args) => {

@@ -43,6 +43,9 @@ pub struct VolumeNames {
 
 /// Runs a `volume` command.
 pub fn run_volume_command(store: &Store, command: VolumeCommand) -> Result<i32> {
+    if matches!(command, VolumeCommand::Ls | VolumeCommand::Inspect(_)) {
+        ns_isolation::exit::die_on_broken_pipe();
+    }
     match command {
         VolumeCommand::Create { name } => {
             let name = match name {

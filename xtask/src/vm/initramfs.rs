@@ -2,7 +2,8 @@
 //!
 //! busybox with a link in `/bin` for each of its commands, the two stages of init (`init.sh`, `stage2.sh`); the suites
 //! and the chapter binaries at the paths cargo compiled into them, with the
-//! workspace's `tests/` tree where insta looks for snapshots; the tools the
+//! workspace's `tests/` tree where insta looks for snapshots, and its
+//! `examples/` (chapter 6 builds the lesson's project); the tools the
 //! suites run (`setpriv`, `umoci`, `skopeo`) and every library they load;
 //! the kernel modules; `/etc/passwd` with `nobody`; and the sample image
 //! under `target/sample-image/busybox`, for commands run with
@@ -104,6 +105,7 @@ pub fn write(contents: &Contents, out: &Path) -> Result<()> {
         archive.dir(chapter.starter_dir(), 0o755);
     }
     add_tree(&mut archive, &contents.workspace.join("tests"), &contents.workspace.join("tests"))?;
+    add_tree(&mut archive, &contents.workspace.join("examples"), &contents.workspace.join("examples"))?;
     let (image, image_in_vm) = contents.sample_image;
     add_tree(&mut archive, image, image_in_vm)?;
     archive.write(out)
