@@ -215,7 +215,7 @@ const SCENES: &[Scene] = &[
     scene(
         "save",
         "docker push uploads the image's blobs; save writes the same blobs into an OCI layout, in a tar:",
-        "$CM save -o $WORK/helloworld-v2.tar geektime/helloworld:v2; tar -tvf $WORK/helloworld-v2.tar",
+        "$CM save -o $WORK/helloworld-v2.tar geektime/helloworld:v2; tar -tf $WORK/helloworld-v2.tar",
     ),
     scene(
         "skopeo-inspect",
