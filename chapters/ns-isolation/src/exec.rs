@@ -70,6 +70,21 @@ pub fn close_on_exec_from(first: u32) -> Result<()> {
     }
 }
 
+/// Closes every descriptor from 3 up: `close_range(3, ~0U, 0)`, or one by one before Linux 5.9.
+pub fn close_inherited_fds() {
+    // SAFETY: the runtime owns no descriptor yet when it calls this, first thing in main.
+    let rc = unsafe { libc::syscall(libc::SYS_close_range, 3, u32::MAX, 0) };
+    if rc != 0 {
+        let open: Vec<i32> = std::fs::read_dir("/proc/self/fd")
+            .map(|entries| entries.flatten().filter_map(|e| e.file_name().to_string_lossy().parse().ok()).collect())
+            .unwrap_or_default();
+        for fd in open.into_iter().filter(|fd| *fd >= 3) {
+            // SAFETY: as above; the listing's own descriptor is closed already, so this one fails with EBADF.
+            unsafe { libc::close(fd) };
+        }
+    }
+}
+
 /// The error, and Docker's exit code, for a failed exec.
 pub fn exec_failure(program: &str, errno: Errno) -> Failure {
     let code = match errno {

@@ -50,7 +50,13 @@ impl std::error::Error for Failure {}
 /// Parses the command line as Docker does: `--help` and `--version` print
 /// and exit 0, and so does a bare command with nothing to do; a bad flag or
 /// value exits 125, before anything was created.
+///
+/// First of all, the runtime closes every descriptor it was started with
+/// beyond 0, 1 and 2 (a shell's, a test runner's): none is its own, none
+/// must reach a container, and its own then always start at 3, as the
+/// traces show them on every machine.
 pub fn parse_command_line<C: Parser>() -> C {
+    crate::exec::close_inherited_fds();
     match C::try_parse() {
         Ok(cli) => cli,
         Err(err) if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => err.exit(),

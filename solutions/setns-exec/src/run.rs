@@ -20,6 +20,7 @@ use anyhow::Result;
 
 use cgroup_limits::id::ContainerId;
 use cgroup_limits::lifecycle::with_cgroup;
+use ns_isolation::exit::Failure;
 use ns_isolation::lifecycle::start as clone_and_release;
 use ns_isolation::wait;
 use union_rootfs::containers::{self, Container};
@@ -133,10 +134,13 @@ pub fn monitor(
         output.finish();
         status
     });
-    if let (Err(err), Some(ready)) = (&ended, ready) {
-        ready.failed(err);
+    // Recorded before the command line hears of a failure: a `ps` right after it shows the container exited.
+    let failure = ended.as_ref().err().map(|err| Failure::new(Failure::code_of(err), format!("{err:#}")));
+    let code = container.record_end(ended, hostconfig.auto_remove);
+    if let (Some(failure), Some(ready)) = (failure, ready) {
+        ready.failed(&failure.into());
     }
-    container.record_end(ended, hostconfig.auto_remove)
+    code
 }
 // ANCHOR_END: monitor
 
