@@ -317,6 +317,22 @@ fn read_only_binds_refuse_writes_inside_while_the_host_writes() {
 }
 
 #[test]
+fn a_volume_under_dev_or_sys_lands_on_the_containers_not_under_it() {
+    let ch = with_images("volume-mounts");
+    let host = ch.root().join("shared");
+    fs::create_dir(&host).unwrap();
+    fs::write(host.join("seen"), "").unwrap();
+    let dev = format!("{}:/dev/shared", host.display());
+    let sys = format!("{}:/sys/fs/cgroup:ro", host.display());
+    let outcome = ch.run(["run", "--rm", "-v", &dev, "-v", &sys, "busybox", "ls", "/dev/shared", "/sys/fs/cgroup"]);
+    assert_eq!(
+        outcome.success(),
+        "/dev/shared:\nseen\n\n/sys/fs/cgroup:\nseen\n",
+        "the binds are made after /dev and /sys are mounted, as runc makes a container's own mounts"
+    );
+}
+
+#[test]
 fn a_symlink_in_the_image_cannot_take_a_mountpoint_out_of_the_root() {
     let ch = with_images("volume-mounts");
     let outside = ch.root().join("outside");

@@ -308,6 +308,25 @@ fn hello_prints_the_lessons_page_and_env_changes_it() {
 }
 
 #[test]
+fn u_runs_the_command_as_a_user_of_the_containers_passwd() {
+    let ch = with_sample("mask-paths", "to run containers");
+    let nobody = ch.run(["run", "--rm", "-u", "nobody", "busybox", "sh", "-c", "id; echo $HOME"]);
+    assert_eq!(nobody.success(), "uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)\n/home\n");
+    let numbers = ch.run(["run", "--rm", "-u", "1000:5", "busybox", "id"]);
+    assert_eq!(numbers.success(), "uid=1000 gid=5(tty) groups=5(tty)\n", "a uid the image does not know is fine");
+    let root_only = ch.run(["run", "--rm", "-u", "daemon", "busybox", "cat", "/root/.profile"]);
+    assert!(root_only.stderr.contains("Permission denied"), "root's files are root's: {}", root_only.dump());
+    let unknown = ch.run(["run", "--rm", "-u", "www-data", "busybox", "id"]);
+    unknown.expect_code(125);
+    assert!(
+        unknown.stderr.contains("unable to find user www-data: no matching entries in passwd file"),
+        "{}",
+        unknown.dump()
+    );
+    snapshot(&ch, "run_as_nobody", &[nobody.transcript(), unknown.transcript()].concat());
+}
+
+#[test]
 fn the_images_whiteout_hides_the_base_layers_motd() {
     let ch = with_sample("mask-paths", "to run containers");
     let base = fs::read_dir(ch.root().join("layers"))

@@ -5,9 +5,9 @@
 //!
 //! - [`Rootfs::mount`], from the host's side of the new root: the overlay
 //!   on `merged/` (the image's layers, the init layer, the read-write
-//!   layer), then each of [`Rootfs::binds`] into it (the init layer's
-//!   `/etc/hostname`, `/etc/hosts`, `/etc/resolv.conf`; chapter 5 adds its
-//!   volumes to the list), then `/proc`, `/sys` and `/dev`.
+//!   layer), then `/proc`, `/sys` and `/dev`, then each of [`Rootfs::binds`]
+//!   into it (the init layer's `/etc/hostname`, `/etc/hosts`,
+//!   `/etc/resolv.conf`; chapter 5 adds its volumes to the list).
 //! - [`Rootfs::enter`]: `pivot_root` into it (`chroot` with `--no-pivot`),
 //!   then Docker's masked and read-only paths.
 //!
@@ -74,14 +74,19 @@ impl Rootfs {
         })
     }
 
-    /// Mounts the new root on `merged`: the overlay, the binds, `/proc`, `/sys`, `/dev`.
+    /// Mounts the new root on `merged`: the overlay, `/proc`, `/sys`, `/dev`, then the binds.
+    ///
+    /// The binds come last, as runc mounts a container's own mounts after
+    /// the system ones: a volume at `/dev/shm/x` or `/sys/fs/cgroup` lands on
+    /// the container's `/dev` or `/sys`, rather than under it, hidden.
     pub fn mount(&self) -> Result<()> {
         self.overlay.mount(&self.merged)?;
+        proc::mount_proc_and_sys(&self.merged, self.user_namespace && self.host_network)?;
+        dev::mount_dev(&self.merged.join("dev"), self.user_namespace)?;
         for bind in &self.binds {
             bind.apply(&self.merged)?;
         }
-        proc::mount_proc_and_sys(&self.merged, self.user_namespace && self.host_network)?;
-        dev::mount_dev(&self.merged.join("dev"), self.user_namespace)
+        Ok(())
     }
 
     /// Makes the new root `/`, then masks Docker's paths in it.
