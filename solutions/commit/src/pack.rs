@@ -16,11 +16,20 @@
 //!
 //! The same content always gives the same bytes (sorted names, no times but
 //! the files' own), so the same layer always has the same diff id. Sockets
-//! are skipped: a tar cannot hold one. A directory overlayfs renamed with
-//! `redirect_dir`, or a file it copied up metadata-only (`metacopy`), has
-//! its content elsewhere: it is refused, for a layer without it would be
-//! silently wrong. See the OCI image spec `layer.md`, `man 5 tar` (pax).
-//! Introduced in chapter 6.
+//! are skipped: a tar cannot hold one. The xattrs kept are those Docker
+//! keeps: a file's capabilities (`security.capability`) and the
+//! application's `user.*`; a SELinux label or an ACL is the host's.
+//!
+//! Some content cannot go into a layer, and is refused rather than packed
+//! wrong: a directory overlayfs renamed with `redirect_dir`, or a file it
+//! copied up metadata-only (`metacopy`), whose content is in another layer;
+//! a file of the container's own named `.wh.*`, which every reader would
+//! take for a whiteout; a file that shrinks while it is read (a running
+//! container committed with `--pause=false`), which would leave the tar
+//! shorter than its headers say. In a rootless store, the files of the
+//! store's user are root's inside the container: they go in as 0:0, as
+//! chapter 3 unpacks them. See the OCI image spec `layer.md`, `man 5 tar`
+//! (pax). Introduced in chapter 6.
 
 use std::collections::HashMap;
 use std::fs::{self, File, Metadata};
@@ -47,7 +56,10 @@ const USTAR_MAX_MTIME: i64 = 0o77777777777;
 
 /// Writes the layer tar of the read-write layer `upper` to `out`; returns `out`.
 pub fn pack_layer<W: Write>(upper: &Path, out: W) -> Result<W> {
-    let mut packer = Packer { upper, builder: tar::Builder::new(out), first_names: HashMap::new() };
+    // Rootless, the store's user is root inside its containers (chapter 1's id map).
+    let (uid, gid) = (nix::unistd::geteuid().as_raw(), nix::unistd::getegid().as_raw());
+    let root_is = (uid != 0).then_some((uid, gid));
+    let mut packer = Packer { upper, builder: tar::Builder::new(out), first_names: HashMap::new(), root_is };
     packer.directory(Path::new(""))?;
     packer.builder.into_inner().context("finish the layer tar")
 }
@@ -58,6 +70,8 @@ struct Packer<'a, W: Write> {
     builder: tar::Builder<W>,
     /// The first name under which each multiply-linked file went in: (device, inode) → path.
     first_names: HashMap<(u64, u64), PathBuf>,
+    /// In a rootless store, the host uid and gid that are root inside.
+    root_is: Option<(u32, u32)>,
 }
 
 impl<W: Write> Packer<'_, W> {
@@ -85,6 +99,12 @@ impl<W: Write> Packer<'_, W> {
     /// Packs one entry of `upper/`: a whiteout as `.wh.<name>`, anything else as itself.
     fn entry(&mut self, path: &Path, meta: &Metadata) -> Result<()> {
         let full = self.upper.join(path);
+        let name = path.file_name().unwrap_or_default().as_bytes();
+        if name.starts_with(WHITEOUT_PREFIX.as_bytes()) && !is_whiteout(meta) {
+            bail!(
+                "its name starts with {WHITEOUT_PREFIX:?}, which a layer reserves for whiteouts: rename it to commit"
+            );
+        }
         let all_xattrs = xattr::list_all(&full)?;
         if let Some((name, _)) = all_xattrs.iter().find(|(name, _)| CONTENT_ELSEWHERE.contains(&name.as_str())) {
             bail!(
@@ -93,19 +113,23 @@ impl<W: Write> Packer<'_, W> {
             );
         }
         let opaque = all_xattrs.iter().any(|(name, value)| OPAQUE_XATTRS.contains(&name.as_str()) && value == b"y");
-        let xattrs: Vec<(String, Vec<u8>)> =
-            all_xattrs.into_iter().filter(|(name, _)| !xattr::is_overlay_marker(name)).collect();
+        let xattrs: Vec<(String, Vec<u8>)> = all_xattrs
+            .into_iter()
+            .filter(|(name, _)| {
+                (name.starts_with("user.") && !xattr::is_overlay_marker(name)) || name == "security.capability"
+            })
+            .collect();
         // ANCHOR: whiteout_entries
         // EXERCISE(whiteout-entries): a whiteout → an empty file `.wh.<name>` beside it; an opaque directory → the directory, then an empty `.wh..wh..opq` in it; anything else as it is
         if is_whiteout(meta) {
             let name = format!("{WHITEOUT_PREFIX}{}", path.file_name().unwrap_or_default().to_string_lossy());
-            let mut header = header_for(meta, EntryType::Regular);
+            let mut header = self.header_for(meta, EntryType::Regular);
             header.set_mode(0);
             return self.append(&header, &path.with_file_name(name), &[], None, io::empty());
         }
         self.append_as_it_is(path, meta, &xattrs)?;
         if opaque && meta.is_dir() {
-            let mut marker = header_for(meta, EntryType::Regular);
+            let mut marker = self.header_for(meta, EntryType::Regular);
             marker.set_mode(meta.mode() & 0o777);
             self.append(&marker, &path.join(OPAQUE_MARKER), &[], None, io::empty())?;
         }
@@ -119,11 +143,11 @@ impl<W: Write> Packer<'_, W> {
         let kind = meta.file_type();
         let full = self.upper.join(path);
         if kind.is_dir() {
-            return self.append(&header_for(meta, EntryType::Directory), path, xattrs, None, io::empty());
+            return self.append(&self.header_for(meta, EntryType::Directory), path, xattrs, None, io::empty());
         }
         if kind.is_symlink() {
             let target = fs::read_link(&full).with_context(|| format!("read the symlink {}", full.display()))?;
-            return self.append(&header_for(meta, EntryType::Symlink), path, xattrs, Some(&target), io::empty());
+            return self.append(&self.header_for(meta, EntryType::Symlink), path, xattrs, Some(&target), io::empty());
         }
         if kind.is_socket() {
             return Ok(());
@@ -134,7 +158,7 @@ impl<W: Write> Packer<'_, W> {
                 _ if kind.is_block_device() => EntryType::Block,
                 _ => EntryType::Fifo,
             };
-            let mut header = header_for(meta, entry);
+            let mut header = self.header_for(meta, entry);
             if !kind.is_fifo() {
                 header.set_device_major(nix::sys::stat::major(meta.rdev()) as u32)?;
                 header.set_device_minor(nix::sys::stat::minor(meta.rdev()) as u32)?;
@@ -145,18 +169,24 @@ impl<W: Write> Packer<'_, W> {
             match self.first_names.get(&(meta.dev(), meta.ino())) {
                 Some(first) => {
                     let first = first.clone();
-                    return self.append(&header_for(meta, EntryType::Link), path, xattrs, Some(&first), io::empty());
+                    return self.append(
+                        &self.header_for(meta, EntryType::Link),
+                        path,
+                        xattrs,
+                        Some(&first),
+                        io::empty(),
+                    );
                 }
                 None => {
                     self.first_names.insert((meta.dev(), meta.ino()), path.to_path_buf());
                 }
             }
         }
-        let mut header = header_for(meta, EntryType::Regular);
+        let mut header = self.header_for(meta, EntryType::Regular);
         header.set_size(meta.len());
         let file = File::open(&full).with_context(|| format!("open {}", full.display()))?;
-        // What the header promised: a file that shrinks while it is read would otherwise shift the whole tar.
-        let content = io::Read::take(file, meta.len());
+        // Exactly what the header promised: more would shift the whole tar, less is refused.
+        let content = ExactLength { inner: io::Read::take(file, meta.len()), left: meta.len() };
         self.append(&header, path, xattrs, None, content)
     }
 
@@ -203,6 +233,9 @@ impl<W: Write> Packer<'_, W> {
             pax.set_entry_type(EntryType::XHeader);
             pax.set_path(short_name(&[b"PaxHeaders.0/", short_name(&name).as_os_str().as_bytes()].concat()))?;
             pax.set_mode(0o644);
+            pax.set_uid(0);
+            pax.set_gid(0);
+            pax.set_mtime(0);
             pax.set_size(data.len() as u64);
             pax.set_cksum();
             self.builder.append(&pax, &data[..]).context("write a PAX header")?;
@@ -213,16 +246,43 @@ impl<W: Write> Packer<'_, W> {
     }
 }
 
-/// A ustar header of `kind` with the mode, owner and modification time of `meta`.
-fn header_for(meta: &Metadata, kind: EntryType) -> Header {
-    let mut header = Header::new_ustar();
-    header.set_entry_type(kind);
-    header.set_mode(meta.mode() & 0o7777);
-    header.set_uid(u64::from(meta.uid()));
-    header.set_gid(u64::from(meta.gid()));
-    header.set_mtime(meta.mtime().clamp(0, USTAR_MAX_MTIME) as u64);
-    header.set_size(0);
-    header
+impl<W: Write> Packer<'_, W> {
+    /// A ustar header of `kind` with the mode, owner (as the container sees it) and modification time of `meta`.
+    fn header_for(&self, meta: &Metadata, kind: EntryType) -> Header {
+        let (uid, gid) = match self.root_is {
+            Some((uid, gid)) => {
+                (if meta.uid() == uid { 0 } else { meta.uid() }, if meta.gid() == gid { 0 } else { meta.gid() })
+            }
+            None => (meta.uid(), meta.gid()),
+        };
+        let mut header = Header::new_ustar();
+        header.set_entry_type(kind);
+        header.set_mode(meta.mode() & 0o7777);
+        header.set_uid(u64::from(uid));
+        header.set_gid(u64::from(gid));
+        header.set_mtime(meta.mtime().clamp(0, USTAR_MAX_MTIME) as u64);
+        header.set_size(0);
+        header
+    }
+}
+
+/// A file's content, read to exactly the length its header gave: ending early is an error.
+struct ExactLength<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: io::Read> io::Read for ExactLength<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && self.left > 0 && !buf.is_empty() {
+            return Err(io::Error::other(
+                "the file shrank while it was read: commit a running container with --pause (the default)",
+            ));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
 }
 
 /// The first 99 bytes of a name, for a header whose real name is in a PAX record.
@@ -307,6 +367,37 @@ mod tests {
             found,
             [(format!("{long}/"), vec![]), (format!("{long}/file"), vec!["SCHILY.xattr.user.origin".to_owned()])]
         );
+    }
+
+    #[test]
+    fn a_file_named_like_a_whiteout_is_refused() {
+        let upper = tempfile::tempdir().unwrap();
+        fs::write(upper.path().join(".wh.notes"), "mine").unwrap();
+        let err = pack_layer(upper.path(), Vec::new()).unwrap_err();
+        assert!(format!("{err:#}").contains("reserves for whiteouts"), "{err:#}");
+    }
+
+    #[test]
+    fn only_capabilities_and_user_xattrs_are_kept() {
+        rebox_support::require_root("trusted.* xattrs");
+        let upper = tempfile::tempdir_in(env!("CARGO_MANIFEST_DIR")).unwrap();
+        let file = upper.path().join("file");
+        fs::write(&file, "x").unwrap();
+        ns_isolation::sys::lsetxattr(&file, "user.origin", "lesson").unwrap();
+        ns_isolation::sys::lsetxattr(&file, "trusted.host", "mine").unwrap();
+        let tar = pack_layer(upper.path(), Vec::new()).unwrap();
+        let mut archive = tar::Archive::new(&tar[..]);
+        let mut entry = archive.entries().unwrap().next().unwrap().unwrap();
+        let keys: Vec<String> =
+            entry.pax_extensions().unwrap().unwrap().map(|record| record.unwrap().key().unwrap().to_owned()).collect();
+        assert_eq!(keys, ["SCHILY.xattr.user.origin"]);
+    }
+
+    #[test]
+    fn a_file_that_ends_early_is_an_error_not_a_short_tar() {
+        let mut short = ExactLength { inner: &b"abc"[..], left: 5 };
+        let mut out = Vec::new();
+        assert!(io::copy(&mut short, &mut out).unwrap_err().to_string().contains("shrank"));
     }
 
     #[test]

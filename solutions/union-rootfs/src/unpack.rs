@@ -191,7 +191,30 @@ fn unpack_entry(entry: &mut tar::Entry<impl Read>, dest: &Path) -> Result<u64> {
         fs::set_permissions(&path, fs::Permissions::from_mode(mode))
             .with_context(|| format!("chmod {} to {mode:o}", path.display()))?;
     }
+    // After chown too, which clears a file's capabilities.
+    restore_xattrs(entry, &path)?;
     Ok(if kind.is_file() { entry.header().size()? } else { 0 })
+}
+
+/// Gives a file the xattrs its entry carries (PAX records `SCHILY.xattr.<name>`), as Docker keeps them:
+/// its file capabilities (`security.capability`, which only root may set) and the application's `user.*`.
+///
+/// A filesystem that holds no such xattr (ENOTSUP) goes without; any other failure fails the layer.
+fn restore_xattrs(entry: &mut tar::Entry<impl Read>, path: &Path) -> Result<()> {
+    let Some(records) = entry.pax_extensions().context("read the entry's PAX records")? else { return Ok(()) };
+    for record in records {
+        let record = record.context("read a PAX record")?;
+        let Some(name) = record.key().ok().and_then(|key| key.strip_prefix("SCHILY.xattr.")) else { continue };
+        let kept = name.starts_with("user.") || (name == "security.capability" && Uid::effective().is_root());
+        if !kept {
+            continue;
+        }
+        match ns_isolation::sys::lsetxattr(path, name, record.value_bytes()) {
+            Ok(()) | Err(nix::errno::Errno::ENOTSUP) => {}
+            Err(err) => return Err(err).with_context(|| format!("set the xattr {name} of {}", path.display())),
+        }
+    }
+    Ok(())
 }
 
 /// Copies a file's data from the layer tar into `file`, telling a read that failed from a write that did.
@@ -292,6 +315,35 @@ mod tests {
         assert!(symlink_stays_inside(Path::new("lib64/ld.so"), Path::new("../lib/ld.so")));
         assert!(!symlink_stays_inside(Path::new("evil"), Path::new("../etc/shadow")));
         assert!(!symlink_stays_inside(Path::new("a/evil"), Path::new("../../etc")));
+    }
+
+    #[test]
+    fn a_files_user_xattrs_come_back_from_its_pax_records() {
+        let record = b"29 SCHILY.xattr.user.app=cgi\n";
+        let tar = tar_of(|b| {
+            let mut pax = tar::Header::new_ustar();
+            pax.set_entry_type(EntryType::XHeader);
+            pax.set_size(record.len() as u64);
+            pax.set_cksum();
+            b.append_data(&mut pax, "PaxHeaders.0/index.cgi", &record[..]).unwrap();
+            let mut file = tar::Header::new_ustar();
+            file.set_size(2);
+            file.set_mode(0o755);
+            file.set_uid(0);
+            file.set_gid(0);
+            file.set_mtime(0);
+            file.set_cksum();
+            b.append_data(&mut file, "index.cgi", &b"#!"[..]).unwrap();
+        });
+        let dest = tempfile::tempdir_in(env!("CARGO_MANIFEST_DIR")).unwrap();
+        unpack_layer(&tar[..], dest.path()).unwrap();
+        let mut value = [0u8; 8];
+        let path =
+            std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(dest.path().join("index.cgi").as_os_str()))
+                .unwrap();
+        // SAFETY: both strings are NUL-terminated; `value` is writable for its length.
+        let len = unsafe { libc::lgetxattr(path.as_ptr(), c"user.app".as_ptr(), value.as_mut_ptr().cast(), 8) };
+        assert_eq!(&value[..usize::try_from(len).expect("user.app is set")], b"cgi");
     }
 
     fn tar_of(build: impl FnOnce(&mut tar::Builder<Vec<u8>>)) -> Vec<u8> {

@@ -75,7 +75,8 @@ pub fn write_file(path: &Path, contents: &str) -> std::io::Result<()> {
 /// `lsetxattr(2)`: set the extended attribute `name` of `path` (not following a symlink) to `value`.
 ///
 /// nix has no xattr calls, so this one goes to libc itself.
-pub fn lsetxattr(path: &Path, name: &str, value: &str) -> nix::Result<()> {
+pub fn lsetxattr(path: &Path, name: &str, value: impl AsRef<[u8]>) -> nix::Result<()> {
+    let value = value.as_ref();
     let c_path = CString::new(path.as_os_str().as_bytes()).map_err(|_| Errno::EINVAL)?;
     let c_name = CString::new(name).map_err(|_| Errno::EINVAL)?;
     // SAFETY: both strings are NUL-terminated and live across the call;
@@ -83,7 +84,15 @@ pub fn lsetxattr(path: &Path, name: &str, value: &str) -> nix::Result<()> {
     let rc = unsafe { libc::lsetxattr(c_path.as_ptr(), c_name.as_ptr(), value.as_ptr().cast(), value.len(), 0) };
     let result = Errno::result(rc).map(drop);
     trace::syscall(
-        || format!("lsetxattr({}, {}, {}, {}, 0)", quote(path.display()), quote(name), quote(value), value.len()),
+        || {
+            format!(
+                "lsetxattr({}, {}, {}, {}, 0)",
+                quote(path.display()),
+                quote(name),
+                quote(String::from_utf8_lossy(value)),
+                value.len()
+            )
+        },
         result,
     )
 }
