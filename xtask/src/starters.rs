@@ -47,8 +47,7 @@ pub fn reset(chapter: &Chapter, yes: bool) -> Result<()> {
     }
     let files = generate(chapter, 0)?;
     if starter.exists() {
-        let backup = backup_dir(chapter)?;
-        copy_tree(&starter, &backup)?;
+        let backup = back_up(&starter, &workspace().join("backups"), chapter.name)?;
         eprintln!("your code is saved in {}", backup.display());
         eprintln!(
             "to get it back: rm -r {0} && cp -r {1} {0}",
@@ -61,15 +60,16 @@ pub fn reset(chapter: &Chapter, yes: bool) -> Result<()> {
     Ok(())
 }
 
-/// `backups/<chapter>-<n>`: the first number not taken, so no backup is ever overwritten.
+/// Copies `starter` to `root/<name>-<n>`, the first number not taken, so no backup is ever overwritten.
 ///
-/// Outside `target/`, which `cargo clean` empties; `backups/` is ignored by git.
-fn backup_dir(chapter: &Chapter) -> Result<PathBuf> {
-    let root = workspace().join("backups");
-    fs::create_dir_all(&root).with_context(|| format!("create {}", root.display()))?;
-    let taken = |n: &usize| root.join(format!("{}-{n}", chapter.name)).exists();
+/// `root` is the workspace's `backups/`: outside `target/`, which `cargo clean` empties, and ignored by git.
+fn back_up(starter: &Path, root: &Path, name: &str) -> Result<PathBuf> {
+    fs::create_dir_all(root).with_context(|| format!("create {}", root.display()))?;
+    let taken = |n: &usize| root.join(format!("{name}-{n}")).exists();
     let n = (1..).find(|n| !taken(n)).expect("some number is free");
-    Ok(root.join(format!("{}-{n}", chapter.name)))
+    let backup = root.join(format!("{name}-{n}"));
+    copy_tree(starter, &backup)?;
+    Ok(backup)
 }
 
 /// Writes the starter of `chapter` with its first `solved` steps done as the solution does them.
@@ -265,6 +265,22 @@ mod tests {
     use super::*;
 
     const CHAPTER: Chapter = Chapter { name: "demo", steps: &["one"] };
+
+    #[test]
+    fn reset_keeps_every_backup_whole_and_numbered_outside_target() {
+        let workspace = tempfile::tempdir().unwrap();
+        let starter = workspace.path().join("chapters/demo");
+        fs::create_dir_all(starter.join("src")).unwrap();
+        fs::write(starter.join("src/lib.rs"), "// my step 1\n").unwrap();
+        let backups = workspace.path().join("backups");
+        let first = back_up(&starter, &backups, "demo").unwrap();
+        fs::write(starter.join("src/lib.rs"), "// my step 2\n").unwrap();
+        let second = back_up(&starter, &backups, "demo").unwrap();
+        assert_eq!((first.file_name().unwrap(), second.file_name().unwrap()), ("demo-1".as_ref(), "demo-2".as_ref()));
+        assert!(!first.starts_with(workspace.path().join("target")));
+        assert_eq!(fs::read_to_string(first.join("src/lib.rs")).unwrap(), "// my step 1\n", "never overwritten");
+        assert_eq!(fs::read_to_string(second.join("src/lib.rs")).unwrap(), "// my step 2\n");
+    }
 
     #[test]
     fn a_region_becomes_a_todo_naming_the_step() {

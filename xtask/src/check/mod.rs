@@ -132,8 +132,13 @@ fn find_exercise(dir: &Path, marker: &str) -> Option<PathBuf> {
 
 /// Snapshots are the spec: a learner never accepts one, so a changed or new snapshot fails the check.
 pub fn refuse_changed_snapshots() -> Result<()> {
+    refuse_changed_snapshots_in(&crate::chapters::workspace())
+}
+
+/// [`refuse_changed_snapshots`] for the git checkout at `root`; a directory that is no checkout passes.
+fn refuse_changed_snapshots_in(root: &std::path::Path) -> Result<()> {
     let mut status = process::command("git", &["status", "--porcelain", "--untracked-files=all", "--", "tests"]);
-    status.env_remove("GIT_DIR");
+    status.env_remove("GIT_DIR").current_dir(root);
     let Ok(output) = process::capture(status) else { return Ok(()) };
     let changed: Vec<String> = String::from_utf8_lossy(&output.stdout)
         .lines()
@@ -180,6 +185,29 @@ mod tests {
     use super::*;
 
     const CHAPTER: Chapter = Chapter { name: "demo", steps: &["one", "two", "three"] };
+
+    #[test]
+    fn a_changed_or_new_snapshot_fails_the_check_and_says_how_to_put_it_back() {
+        let repo = tempfile::tempdir().unwrap();
+        let git = |args: &[&str]| {
+            let status = std::process::Command::new("git").args(args).current_dir(repo.path()).status().unwrap();
+            assert!(status.success(), "git {args:?}");
+        };
+        let snapshots = repo.path().join("tests/demo/snapshots");
+        std::fs::create_dir_all(&snapshots).unwrap();
+        std::fs::write(snapshots.join("trace.snap"), "sethostname(\"box\", 3) = 0\n").unwrap();
+        git(&["init", "-q"]);
+        git(&["add", "."]);
+        git(&["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "the spec"]);
+        assert!(refuse_changed_snapshots_in(repo.path()).is_ok(), "an untouched checkout passes");
+        std::fs::write(snapshots.join("trace.snap"), "sethostname(\"oops\", 4) = 0\n").unwrap();
+        let err = refuse_changed_snapshots_in(repo.path()).unwrap_err().to_string();
+        assert!(err.contains("tests/demo/snapshots/trace.snap") && err.contains("git checkout -- tests/"), "{err}");
+        git(&["checkout", "--", "tests/"]);
+        std::fs::write(snapshots.join("accepted.snap.new"), "").unwrap();
+        std::fs::write(snapshots.join("accepted.snap"), "").unwrap();
+        assert!(refuse_changed_snapshots_in(repo.path()).is_err(), "a new snapshot fails too");
+    }
 
     fn test(name: &str, passed: bool, step: usize, todo: Option<usize>) -> TestResult {
         TestResult { name: name.to_owned(), passed, step: Some(step), todo, reason: "why".to_owned() }
