@@ -16,7 +16,8 @@
 //! monitor), [`run`], [`stop`], [`network`] (`--net container:`), [`pty`]
 //! (`-t`), [`ports`] and [`relay`] (`-p`). [`hostconfig`] keeps what `run`
 //! decided; [`inspect`], [`template`] and [`logs`] show it; [`args`] holds
-//! the options later chapters flatten.
+//! the options later chapters flatten, and [`commands`] the subcommands
+//! they take whole.
 
 pub mod args;
 pub mod commands;
