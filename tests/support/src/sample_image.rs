@@ -132,8 +132,8 @@ const HELLOWORLD_HISTORY: [(&str, bool); 2] = [
     ("/bin/sh -c #(nop) CMD [\"httpd\", \"-f\", \"-v\", \"-p\", \"80\", \"-h\", \"/app/www\"]", true),
 ];
 
-/// `helloworld`'s command: busybox's web server, in the foreground, on port 80 (`-v` asks it to log
-/// requests, which busybox's `httpd` writes to syslog, not to its output: `logs` of it stays empty).
+/// `helloworld`'s command: busybox's web server, in the foreground, on port 80 (`-v` makes it report
+/// errors on its standard error; only `-vv` would log each request, so `logs` of it stays empty).
 const HELLOWORLD_CMD: [&str; 7] = ["httpd", "-f", "-v", "-p", "80", "-h", "/app/www"];
 
 /// Writes an OCI image layout of one image, `name`, with `layers` (bottom first), `history` and `cmd`.
