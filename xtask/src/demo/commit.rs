@@ -51,10 +51,25 @@ struct Scene {
     typed: Option<&'static str>,
     /// The variable that keeps what the scene printed, for the scenes after it (an id as its short form).
     keep: Option<&'static str>,
+    /// Whether the scene runs on this host: the cgroup files differ between v1 and v2.
+    when: fn() -> bool,
 }
 
 const fn scene(anchor: &'static str, say: &'static str, shell: &'static str) -> Scene {
-    Scene { anchor, say, shell, typed: None, keep: None }
+    Scene { anchor, say, shell, typed: None, keep: None, when: always }
+}
+
+fn always() -> bool {
+    true
+}
+
+/// Whether the host has cgroup v2 alone, one tree at `/sys/fs/cgroup`.
+fn cgroup_v2() -> bool {
+    Path::new("/sys/fs/cgroup/cgroup.controllers").exists()
+}
+
+fn cgroup_v1() -> bool {
+    !cgroup_v2()
 }
 
 impl Scene {
@@ -65,6 +80,10 @@ impl Scene {
     const fn keeping(self, variable: &'static str) -> Scene {
         Scene { keep: Some(variable), ..self }
     }
+
+    const fn only_if(self, when: fn() -> bool) -> Scene {
+        Scene { when, ..self }
+    }
 }
 
 /// The chapter's name, and the binary a learner runs.
@@ -72,17 +91,6 @@ pub const NAME: &str = "commit";
 
 /// Where the transcript goes, from the workspace's root.
 const TRANSCRIPT: &str = "book/transcripts/lesson-replayed.txt";
-
-/// Finds the cgroup files of the process `$LPID` from the host, through its `/proc/<pid>/cgroup`, on v1 and v2.
-const LIMIT_FILES: &str = r#"pid=$LPID
-if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
-  dir=/sys/fs/cgroup$(sed -n 's/^0:://p' /proc/$pid/cgroup)
-  grep -H . $dir/memory.max $dir/cpu.max
-else
-  grep -H . /sys/fs/cgroup/memory$(awk -F: '$2 == "memory" {print $3}' /proc/$pid/cgroup)/memory.limit_in_bytes
-  cpu=/sys/fs/cgroup/cpu$(awk -F: '$2 ~ /(^|,)cpu(,|$)/ {print $3}' /proc/$pid/cgroup)
-  grep -H . $cpu/cpu.cfs_quota_us $cpu/cpu.cfs_period_us
-fi"#;
 
 const SCENES: &[Scene] = &[
     scene(
@@ -211,7 +219,18 @@ const SCENES: &[Scene] = &[
         "Its cgroups, as the host sees them:",
         "grep rebox /proc/$LPID/cgroup | grep -E 'memory|cpu' | sort",
     ),
-    scene("limits", "And the files that hold the limits:", LIMIT_FILES),
+    scene(
+        "limits",
+        "And the files that hold the limits, in each controller's tree (cgroup v1):",
+        "cd /sys/fs/cgroup; grep -H . memory/rebox/$LID*/memory.limit_in_bytes cpu/rebox/$LID*/cpu.cfs_quota_us cpu/rebox/$LID*/cpu.cfs_period_us",
+    )
+    .only_if(cgroup_v1),
+    scene(
+        "limits",
+        "And the files that hold the limits, in the one tree (cgroup v2):",
+        "cd /sys/fs/cgroup; grep -H . rebox/$LID*/memory.max rebox/$LID*/cpu.max",
+    )
+    .only_if(cgroup_v2),
     scene(
         "save",
         "docker push uploads the image's blobs; save writes the same blobs into an OCI layout, in a tar:",
@@ -301,7 +320,7 @@ fn replay(binary: &Path, vars: &Vars) -> Result<String> {
     let mut vars = vars.clone();
     let mut transcript = String::new();
     let mut open: Option<&str> = None;
-    for scene in SCENES {
+    for scene in SCENES.iter().filter(|scene| (scene.when)()) {
         if open != Some(scene.anchor) {
             if let Some(anchor) = open {
                 writeln!(transcript, "ANCHOR_END: {anchor}")?;
