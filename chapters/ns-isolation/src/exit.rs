@@ -88,6 +88,19 @@ pub fn exit_with(program: &str, result: anyhow::Result<i32>) -> ! {
     }
 }
 
+/// Lets a command that only prints die quietly when its reader goes away (`ps | head -1`), as Docker's does.
+///
+/// Rust starts every program with SIGPIPE ignored, so a write to a closed
+/// pipe fails with EPIPE, and `println!` panics on it. A command that only
+/// prints a table has nothing to clean up: SIGPIPE back to its default ends
+/// it silently. The runtime keeps SIGPIPE ignored everywhere else: a monitor
+/// whose terminal, log reader or `-p` client went away must go on, to record
+/// its container's end and remove its cgroup.
+pub fn die_on_broken_pipe() {
+    // SAFETY: setting a signal's disposition to its default has no preconditions; no handler is installed.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,17 +116,4 @@ mod tests {
         let err = Err::<(), _>(Failure::new(NOT_FOUND, "no such command")).context("exec").unwrap_err();
         assert_eq!(Failure::code_of(&err), NOT_FOUND);
     }
-}
-
-/// Lets a command that only prints die quietly when its reader goes away (`ps | head -1`), as Docker's does.
-///
-/// Rust starts every program with SIGPIPE ignored, so a write to a closed
-/// pipe fails with EPIPE, and `println!` panics on it. A command that only
-/// prints a table has nothing to clean up: SIGPIPE back to its default ends
-/// it silently. The runtime keeps SIGPIPE ignored everywhere else: a monitor
-/// whose terminal, log reader or `-p` client went away must go on, to record
-/// its container's end and remove its cgroup.
-pub fn die_on_broken_pipe() {
-    // SAFETY: setting a signal's disposition to its default has no preconditions; no handler is installed.
-    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
 }
