@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
+use union_rootfs::commands::{ImportArgs, LoadArgs, import, load};
 use union_rootfs::containers;
 use union_rootfs::image;
 use union_rootfs::layer::diff_dir;
@@ -105,23 +106,9 @@ pub enum ImageSubcommand {
     /// Remove images, and the build steps' images nothing else needs.
     Rm(RmiArgs),
     /// Load images from an OCI image layout (a directory or its .tar) or a `docker save` archive.
-    Load {
-        /// The layout directory or archive.
-        #[arg(value_name = "PATH")]
-        input: PathBuf,
-    },
+    Load(LoadArgs),
     /// Make a one-layer image from a root filesystem: a directory, a .tar or a .tar.gz.
-    Import {
-        /// Apply a Dockerfile instruction to the image: CMD, ENTRYPOINT, ENV or WORKDIR.
-        #[arg(short, long, value_name = "INSTRUCTION")]
-        change: Vec<String>,
-        /// The root filesystem.
-        #[arg(value_name = "SOURCE")]
-        source: PathBuf,
-        /// The image's name, NAME[:TAG].
-        #[arg(value_name = "NAME")]
-        name: String,
-    },
+    Import(ImportArgs),
     /// Save images to a tar archive (streamed to STDOUT by default).
     Save(SaveArgs),
 }
@@ -134,14 +121,8 @@ pub fn run_image_subcommand(store: &Store, command: ImageSubcommand) -> Result<i
     match command {
         ImageSubcommand::Ls(args) => print!("{}", images::images_table(store, args.all)?),
         ImageSubcommand::Rm(args) => rmi(store, &args)?,
-        ImageSubcommand::Load { input } => {
-            for line in image::load(store, &input)? {
-                println!("{line}");
-            }
-        }
-        ImageSubcommand::Import { change, source, name } => {
-            println!("{}", union_rootfs::import::import(store, &source, &name, &change)?)
-        }
+        ImageSubcommand::Load(args) => load(store, &args)?,
+        ImageSubcommand::Import(args) => import(store, &args)?,
         ImageSubcommand::Save(args) => save::save(store, &args)?,
     }
     Ok(0)

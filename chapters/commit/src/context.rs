@@ -106,12 +106,7 @@ impl BuildContext {
             files.push(ContextFile { relative: relative.to_path_buf(), meta });
         }
         if is_dir {
-            let mut names: Vec<_> = fs::read_dir(&path)
-                .with_context(|| format!("read {}", path.display()))?
-                .map(|entry| entry.map(|entry| entry.file_name()))
-                .collect::<io::Result<_>>()?;
-            names.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
-            for name in names {
+            for name in crate::walk::sorted_names(&path)? {
                 self.walk(&relative.join(name), files)?;
             }
         }

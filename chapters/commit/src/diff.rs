@@ -24,14 +24,14 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::fs::{self, Metadata};
-use std::os::unix::ffi::OsStrExt;
+use std::fs::Metadata;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::below::{self, is_opaque, is_whiteout};
+use crate::walk;
 
 /// What happened to a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,7 +67,7 @@ impl fmt::Display for Change {
 /// The changes in `upper` over `lower` (the layers below it, top first), in the order Docker prints them.
 pub fn changes(upper: &Path, lower: &[PathBuf]) -> Result<Vec<Change>> {
     let mut walk = Walk { upper, lower, changes: Vec::new(), reported_dirs: BTreeSet::new() };
-    walk.directory(Path::new(""))?;
+    walk::walk(upper, |path, meta| walk.entry(path, meta))?;
     Ok(walk.changes)
 }
 
@@ -81,27 +81,6 @@ struct Walk<'a> {
 }
 
 impl Walk<'_> {
-    /// Reports every entry of the directory `relative` (in `upper/`), in name order, and walks into directories.
-    fn directory(&mut self, relative: &Path) -> Result<()> {
-        let dir = self.upper.join(relative);
-        let mut names: Vec<_> = fs::read_dir(&dir)
-            .with_context(|| format!("read {}", dir.display()))?
-            .map(|entry| entry.map(|entry| entry.file_name()))
-            .collect::<std::io::Result<_>>()
-            .with_context(|| format!("read {}", dir.display()))?;
-        names.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
-        for name in names {
-            let path = relative.join(&name);
-            let meta = fs::symlink_metadata(self.upper.join(&path))
-                .with_context(|| format!("look at {}", self.upper.join(&path).display()))?;
-            self.entry(&path, &meta)?;
-            if meta.is_dir() {
-                self.directory(&path)?;
-            }
-        }
-        Ok(())
-    }
-
     /// Reports one entry of `upper/`, and its directory before it if that is news.
     fn entry(&mut self, path: &Path, meta: &Metadata) -> Result<()> {
         let Some(kind) = self.kind(path, meta)? else { return Ok(()) };
@@ -138,6 +117,7 @@ fn same_directory(a: &Metadata, b: &Metadata) -> bool {
 mod tests {
     use super::*;
     use nix::sys::stat::{Mode, SFlag, makedev, mknod};
+    use std::fs;
 
     fn write(root: &Path, file: &str) {
         let path = root.join(file);

@@ -54,23 +54,9 @@ pub struct RmArgs {
 #[derive(Debug, Subcommand)]
 pub enum ImageCommand {
     /// Load images from an OCI image layout (a directory or its .tar) or a `docker save` archive.
-    Load {
-        /// The layout directory or archive.
-        #[arg(value_name = "PATH")]
-        input: PathBuf,
-    },
+    Load(LoadArgs),
     /// Make a one-layer image from a root filesystem: a directory, a .tar or a .tar.gz.
-    Import {
-        /// Apply a Dockerfile instruction to the image: CMD, ENTRYPOINT, ENV or WORKDIR.
-        #[arg(short, long, value_name = "INSTRUCTION")]
-        change: Vec<String>,
-        /// The root filesystem.
-        #[arg(value_name = "SOURCE")]
-        source: PathBuf,
-        /// The image's name, NAME[:TAG].
-        #[arg(value_name = "NAME")]
-        name: String,
-    },
+    Import(ImportArgs),
     /// List images.
     Ls,
     /// Remove images (untag them; delete an image once it has no name and no container).
@@ -82,6 +68,42 @@ pub enum ImageCommand {
         #[arg(required = true, value_name = "IMAGE")]
         images: Vec<String>,
     },
+}
+
+/// `image load PATH`.
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// The layout directory or archive.
+    #[arg(value_name = "PATH")]
+    pub input: PathBuf,
+}
+
+/// `image import [-c INSTRUCTION] SOURCE NAME`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Apply a Dockerfile instruction to the image: CMD, ENTRYPOINT, ENV or WORKDIR.
+    #[arg(short, long, value_name = "INSTRUCTION")]
+    pub change: Vec<String>,
+    /// The root filesystem.
+    #[arg(value_name = "SOURCE")]
+    pub source: PathBuf,
+    /// The image's name, NAME[:TAG].
+    #[arg(value_name = "NAME")]
+    pub name: String,
+}
+
+/// `image load`: loads, printing Docker's lines.
+pub fn load(store: &Store, args: &LoadArgs) -> Result<()> {
+    for line in image::load(store, &args.input)? {
+        println!("{line}");
+    }
+    Ok(())
+}
+
+/// `image import`: imports, printing the new image's id.
+pub fn import(store: &Store, args: &ImportArgs) -> Result<()> {
+    println!("{}", import::import(store, &args.source, &args.name, &args.change)?);
+    Ok(())
 }
 
 /// Runs one of the store's commands and returns the exit code.
@@ -98,14 +120,8 @@ pub fn run_store_command(store: &Store, command: StoreCommand) -> Result<i32> {
             }
         }
         StoreCommand::Images | StoreCommand::Image(ImageCommand::Ls) => print!("{}", catalog::images_table(store)?),
-        StoreCommand::Image(ImageCommand::Load { input }) => {
-            for line in image::load(store, &input)? {
-                println!("{line}");
-            }
-        }
-        StoreCommand::Image(ImageCommand::Import { change, source, name }) => {
-            println!("{}", import::import(store, &source, &name, &change)?);
-        }
+        StoreCommand::Image(ImageCommand::Load(args)) => load(store, &args)?,
+        StoreCommand::Image(ImageCommand::Import(args)) => import(store, &args)?,
         StoreCommand::Image(ImageCommand::Rm { force, images }) => {
             for reference in &images {
                 for line in image::remove(store, reference, force, |id| containers::using_image(store, id))? {

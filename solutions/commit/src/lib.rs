@@ -8,7 +8,7 @@
 //! changes the config, like `ENV`). With this chapter the runtime is a
 //! small but real Docker: the whole lesson replays in it.
 //!
-//! Read in this order: [`below`] (what the layers below show at a path),
+//! Read in this order: [`walk`] (a tree in Docker's order), [`below`] (what the layers below show at a path),
 //! [`diff`] (`A`/`C`/`D` from `upper/`), [`pack`] and [`xattr`] (the layer
 //! tar, overlay whiteouts turned into OCI's), [`blob`] (gzip and digests),
 //! [`freeze`] (a running container stands still while it is read),
@@ -39,4 +39,5 @@ pub mod lineage;
 pub mod pack;
 pub mod save;
 pub mod tag;
+pub mod walk;
 pub mod xattr;

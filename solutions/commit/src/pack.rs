@@ -43,6 +43,7 @@ use tar::{EntryType, Header};
 use union_rootfs::whiteout::{OPAQUE_MARKER, OPAQUE_XATTRS, WHITEOUT_PREFIX};
 
 use crate::below::is_whiteout;
+use crate::walk;
 use crate::xattr;
 
 /// The xattrs overlayfs sets when a directory was renamed, or a file copied up without its data.
@@ -60,7 +61,9 @@ pub fn pack_layer<W: Write>(upper: &Path, out: W) -> Result<W> {
     let (uid, gid) = (nix::unistd::geteuid().as_raw(), nix::unistd::getegid().as_raw());
     let root_is = (uid != 0).then_some((uid, gid));
     let mut packer = Packer { upper, builder: tar::Builder::new(out), first_names: HashMap::new(), root_is };
-    packer.directory(Path::new(""))?;
+    walk::walk(upper, |path, meta| {
+        packer.entry(path, meta).with_context(|| format!("pack {} into the layer", path.display()))
+    })?;
     packer.builder.into_inner().context("finish the layer tar")
 }
 
@@ -75,27 +78,6 @@ struct Packer<'a, W: Write> {
 }
 
 impl<W: Write> Packer<'_, W> {
-    /// Packs each entry of the directory `relative`, in name order, and what is in the directories.
-    fn directory(&mut self, relative: &Path) -> Result<()> {
-        let dir = self.upper.join(relative);
-        let mut names: Vec<_> = fs::read_dir(&dir)
-            .with_context(|| format!("read {}", dir.display()))?
-            .map(|entry| entry.map(|entry| entry.file_name()))
-            .collect::<io::Result<_>>()
-            .with_context(|| format!("read {}", dir.display()))?;
-        names.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
-        for name in names {
-            let path = relative.join(&name);
-            let meta = fs::symlink_metadata(self.upper.join(&path))
-                .with_context(|| format!("look at {}", self.upper.join(&path).display()))?;
-            self.entry(&path, &meta).with_context(|| format!("pack {} into the layer", path.display()))?;
-            if meta.is_dir() {
-                self.directory(&path)?;
-            }
-        }
-        Ok(())
-    }
-
     /// Packs one entry of `upper/`: a whiteout as `.wh.<name>`, anything else as itself.
     fn entry(&mut self, path: &Path, meta: &Metadata) -> Result<()> {
         let full = self.upper.join(path);
