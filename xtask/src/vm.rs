@@ -64,7 +64,7 @@ pub fn run(args: &[&str]) -> Result<()> {
         .with_context(|| format!("create a work directory in {}", cache.display()))?;
     let staging = work.path().join("staging");
     fs::create_dir_all(&staging).with_context(|| format!("create {}", staging.display()))?;
-    let image_dir = staging.join("sample-image/busybox");
+    let image_dir = staging.join("sample-image");
     image::build(&image_dir)?;
     let workspace = crate::chapters::workspace();
     let contents = initramfs::Contents {
@@ -73,7 +73,7 @@ pub fn run(args: &[&str]) -> Result<()> {
         modules: &modules,
         run: options.run_script(&workspace, &suites),
         command: options.shell_command.as_deref(),
-        sample_image: (&image_dir, &target.join("sample-image/busybox")),
+        sample_images: (&image_dir, &target.join("sample-image")),
         staging: &staging,
     };
     let initrd = work.path().join("initramfs.cpio");

@@ -5,8 +5,8 @@
 //! workspace's `tests/` tree where insta looks for snapshots, and its
 //! `examples/` (chapter 6 builds the lesson's project); the tools the
 //! suites run (`setpriv`, `umoci`, `skopeo`) and every library they load;
-//! the kernel modules; `/etc/passwd` with `nobody`; and the sample image
-//! under `target/sample-image/busybox`, for commands run with
+//! the kernel modules; `/etc/passwd` with `nobody`; and the sample images
+//! under `target/sample-image/` (`busybox` and `helloworld`), for commands run with
 //! `--shell-command`. The Rust binaries go in without their debug info
 //! (`objcopy --strip-debug`), a fifth of their size.
 
@@ -49,8 +49,8 @@ pub struct Contents<'a> {
     pub run: String,
     /// `/rebox/command`, for `--shell-command`.
     pub command: Option<&'a str>,
-    /// The sample image's OCI layout, and where it goes in the VM.
-    pub sample_image: (&'a Path, &'a Path),
+    /// The directory of the sample images' OCI layouts (`busybox`, `helloworld`), and where it goes in the VM.
+    pub sample_images: (&'a Path, &'a Path),
     /// A scratch directory for the stripped copies.
     pub staging: &'a Path,
 }
@@ -106,8 +106,8 @@ pub fn write(contents: &Contents, out: &Path) -> Result<()> {
     }
     add_tree(&mut archive, &contents.workspace.join("tests"), &contents.workspace.join("tests"))?;
     add_tree(&mut archive, &contents.workspace.join("examples"), &contents.workspace.join("examples"))?;
-    let (image, image_in_vm) = contents.sample_image;
-    add_tree(&mut archive, image, image_in_vm)?;
+    let (images, images_in_vm) = contents.sample_images;
+    add_tree(&mut archive, images, images_in_vm)?;
     archive.write(out)
 }
 
