@@ -73,17 +73,17 @@ fn top_layer_blob(layout: &Path) -> PathBuf {
 }
 
 /// Opens the FIFO at `path` for writing, once a reader has it open.
-fn open_fifo_for_writing(path: &Path, reader: &mut Child) -> fs::File {
+fn open_fifo_for_writing(path: &Path, reader: &mut Child) -> Option<fs::File> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         // Non-blocking: ENXIO until a reader opened it, instead of blocking for ever if none comes.
         match fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(path) {
-            Ok(file) => return file,
+            Ok(file) => return Some(file),
             Err(err) if err.raw_os_error() == Some(libc::ENXIO) => {}
             Err(err) => panic!("open {} for writing: {err}", path.display()),
         }
-        if let Some(status) = reader.try_wait().unwrap() {
-            panic!("image load ended ({status}) before it read the layer");
+        if reader.try_wait().unwrap().is_some() {
+            return None;
         }
         assert!(Instant::now() < deadline, "image load did not open the layer within a minute");
         sleep(Duration::from_millis(10));
@@ -101,18 +101,23 @@ fn a_killed_image_load_leaves_nothing_once_the_next_command_ran() {
     let blob = fs::read(&top).unwrap();
     fs::remove_file(&top).unwrap();
     nix::unistd::mkfifo(&top, Mode::from_bits_truncate(0o644)).unwrap();
-    let mut load = ch
-        .command(["image", "load", layout.to_str().unwrap()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut fifo = open_fifo_for_writing(&top, &mut load);
-    fifo.write_all(&blob[..blob.len() / 2]).unwrap();
+    let args = ["image", "load", layout.to_str().unwrap()];
+    let mut load = spawn(&ch, &args);
     let (tmp, layers) = (ch.root().join("tmp"), ch.root().join("layers"));
-    wait_for("unpacking the top layer", || {
-        entries(&layers).len() == 2 && entries(&tmp).iter().any(|name| name.starts_with(".layer-"))
+    let fifo = open_fifo_for_writing(&top, &mut load).map(|mut fifo| {
+        fifo.write_all(&blob[..blob.len() / 2]).unwrap();
+        wait_for("unpacking the top layer", || {
+            let unpacking = entries(&layers).len() == 2 && entries(&tmp).iter().any(|name| name.starts_with(".layer-"));
+            unpacking || load.try_wait().unwrap().is_some()
+        });
+        fifo
     });
+    if fifo.is_none() || load.try_wait().unwrap().is_some() {
+        // It ended on its own: at a step's `todo!()`, which the failure names, or on an error it printed.
+        let outcome = finish(&ch, &args, load);
+        outcome.fail_on_todo(ch.step());
+        panic!("image load ended before the test could kill it in its top layer:\n{}", outcome.dump());
+    }
     load.kill().unwrap();
     load.wait().unwrap();
     drop(fifo);
