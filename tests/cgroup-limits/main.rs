@@ -31,6 +31,7 @@ use std::{fs, thread};
 
 use cgroup_limits::cpu::CpuQuota;
 use cgroup_limits::layout::{Controller, Hierarchy, detect_layout};
+use cgroup_limits::lifecycle::JOIN_BY_WRITE;
 use cgroup_limits::memory::{MemoryLimit, Swap};
 use cgroup_limits::mountinfo::v1_mounts;
 use cgroup_limits::pids::PidsLimit;
@@ -87,6 +88,11 @@ fn fresh_cidfile(ch: &Chapter) -> String {
 
 /// Runs `busybox <args>` in a new container with `options`, writing its id to the cidfile.
 fn run_busybox(ch: &Chapter, options: &[&str], args: &[&str]) -> Outcome {
+    run_busybox_with(ch, &[], options, args)
+}
+
+/// [`run_busybox`] with extra environment variables for the runtime.
+fn run_busybox_with(ch: &Chapter, env: &[(&str, &str)], options: &[&str], args: &[&str]) -> Outcome {
     busybox();
     let cid = fresh_cidfile(ch);
     let mut all = vec!["run", "--cidfile", &cid];
@@ -94,7 +100,7 @@ fn run_busybox(ch: &Chapter, options: &[&str], args: &[&str]) -> Outcome {
     all.push("--");
     all.push("busybox");
     all.extend_from_slice(args);
-    let outcome = ch.run_unchecked(all);
+    let outcome = ch.run_unchecked_with_env(all, env);
     tidy_up_after(ch, &outcome);
     outcome.fail_on_todo(ch.step());
     outcome
@@ -204,9 +210,32 @@ fn on_v2_the_controllers_are_enabled_in_every_ancestor() {
 
 /// `--trace` of `busybox true` with `-m 64m`; it may stop at a later step.
 fn traced_with_a_limit(ch: &Chapter) -> Outcome {
-    let outcome = run_busybox(ch, &["--trace", "--hostname", "box", "-m", "64m"], &["true"]);
+    traced_with_a_limit_in(ch, &[])
+}
+
+/// [`traced_with_a_limit`], with the child joining its cgroup by a write even
+/// on v2, where it is otherwise born in it (`clone3` with `CLONE_INTO_CGROUP`).
+fn traced_joining_by_write(ch: &Chapter) -> Outcome {
+    traced_with_a_limit_in(ch, &[(JOIN_BY_WRITE, "1")])
+}
+
+fn traced_with_a_limit_in(ch: &Chapter, env: &[(&str, &str)]) -> Outcome {
+    let outcome = run_busybox_with(ch, env, &["--trace", "--hostname", "box", "-m", "64m"], &["true"]);
     assert!(outcome.code == 0 || outcome.todo_step().is_some(), "the run failed:\n{}", outcome.dump());
     outcome
+}
+
+/// Where the trace's clone is: `clone(` on v1, `clone3(` where the child is born in its cgroup.
+fn clone_at(outcome: &Outcome) -> usize {
+    let at = |call: &str| outcome.stderr.find(&format!("\n{call}"));
+    at("clone(").or_else(|| at("clone3(")).unwrap_or_else(|| panic!("no clone in:\n{}", outcome.stderr))
+}
+
+/// Whether the child was born in its cgroup: a `clone3` with `CLONE_INTO_CGROUP` that succeeded.
+fn born_in_its_cgroup(outcome: &Outcome) -> bool {
+    outcome.stderr.lines().any(|line| {
+        line.starts_with("clone3({flags=") && line.contains("|CLONE_INTO_CGROUP,") && !line.contains(") = -1 ")
+    })
 }
 
 #[test]
@@ -227,7 +256,7 @@ fn the_cgroup_is_made_with_its_limits_before_the_clone() {
     let limit_file = if cgroup_version() == "v2" { "memory.max" } else { "memory.limit_in_bytes" };
     host::assert_traced_write(&outcome, limit_file, "67108864");
     let at = |call: &str| outcome.stderr.find(call).unwrap_or_else(|| panic!("no {call} in:\n{}", outcome.stderr));
-    assert!(at(limit_file) < at("clone("), "the limits are written before the clone:\n{}", outcome.stderr);
+    assert!(at(limit_file) < clone_at(&outcome), "the limits are written before the clone:\n{}", outcome.stderr);
 }
 
 #[test]
@@ -240,10 +269,21 @@ fn a_run_leaves_no_cgroup_behind_even_a_failed_one() {
 }
 
 #[test]
-fn the_child_joins_its_cgroup_before_anything_else() {
+fn the_child_is_in_its_cgroup_before_anything_else() {
     require_limits();
     let ch = chapter!("enter-cgroup");
+    // On v2 the child is born in its cgroup, and has nothing to join: its first step is the namespace.
     let outcome = traced_with_a_limit(&ch);
+    if cgroup_version() == "v2" {
+        assert!(born_in_its_cgroup(&outcome), "on v2 the child is cloned into its cgroup:\n{}", outcome.stderr);
+        assert!(
+            !outcome.stderr.contains("[child] write(\"/sys/fs/cgroup/"),
+            "born there, it joins nothing:\n{}",
+            outcome.stderr
+        );
+    }
+    // Joining by a write (v1 always, v2 on request), the join comes first.
+    let outcome = traced_joining_by_write(&ch);
     let released = outcome.stderr.find("[child] read(3, \"1\", 1) = 1").expect("the child is released");
     let after = &outcome.stderr[released..];
     let first = after.lines().nth(1).unwrap_or_default();
@@ -259,7 +299,7 @@ fn the_child_joins_its_cgroup_before_anything_else() {
 fn the_child_writes_0_to_join_each_tree() {
     require_limits();
     let ch = chapter!("join-cgroup");
-    let outcome = traced_with_a_limit(&ch);
+    let outcome = traced_joining_by_write(&ch);
     let join_file = format!("/{}\", \"0\", 1) = 1", if cgroup_version() == "v2" { "cgroup.procs" } else { "tasks" });
     let joins = outcome.stderr.lines().filter(|line| line.starts_with("[child] write(") && line.ends_with(&join_file));
     assert_eq!(joins.count(), host::trees_per_container(), "one join per tree:\n{}", outcome.stderr);
@@ -507,10 +547,20 @@ fn trace_shows_every_cgroup_file_written() {
         host::assert_traced_write(&outcome, file, value);
     }
     // The order the chapter teaches: limits written, then clone, release, and the child
-    // moves itself in ("0": the writer) before anything else, the cgroup namespace after it.
+    // is in its cgroup before anything else, the cgroup namespace after it: born there on
+    // v2 (clone3 with CLONE_INTO_CGROUP), moving itself in ("0": the writer) on v1.
     let join = "[child] write(\"/sys/fs/cgroup/";
     let at = |call: &str| outcome.stderr.find(call).unwrap_or_else(|| panic!("no {call} in:\n{}", outcome.stderr));
-    assert!(at("pids.max") < at("clone(") && at("clone(") < at("write(4, \"1\", 1)"), "{}", outcome.stderr);
+    let clone = clone_at(&outcome);
+    assert!(at("pids.max") < clone && clone < at("write(4, \"1\", 1)"), "{}", outcome.stderr);
+    if cgroup_version() == "v2" {
+        assert!(born_in_its_cgroup(&outcome), "on v2 the child is cloned into its cgroup:\n{}", outcome.stderr);
+        assert!(!outcome.stderr.contains(join), "born in its cgroup, the child joins nothing:\n{}", outcome.stderr);
+        assert_no_cgroup_left(&container_id(&ch));
+        let _redacted = redacted();
+        host::assert_layout_snapshot("trace", &outcome.transcript());
+        return;
+    }
     assert!(at("[child] read(3, \"1\", 1)") < at(join), "joined before release:\n{}", outcome.stderr);
     assert!(at(join) < at("[child] unshare(CLONE_NEWCGROUP)"), "unshared before joining:\n{}", outcome.stderr);
     let joins: Vec<&str> = outcome.stderr.lines().filter(|line| line.starts_with(join)).collect();

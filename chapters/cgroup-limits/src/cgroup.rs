@@ -102,6 +102,17 @@ impl Cgroup {
         )
     }
 
+    /// The directory a child can be born in with `clone3(CLONE_INTO_CGROUP)`: the group's one directory on v2.
+    ///
+    /// `None` on v1, where a process is in one group per tree and `clone3`
+    /// can place it in only one: there the child joins with [`Cgroup::join`].
+    pub fn clone_target(&self) -> Option<&Path> {
+        match self.version {
+            Version::V2 => self.dirs.first().map(PathBuf::as_path),
+            Version::V1 => None,
+        }
+    }
+
     /// Moves the calling process into the cgroup: `0`, "the writer", written to [`Version::join_file`] in each directory.
     ///
     /// The container's first process calls this itself, after it is released

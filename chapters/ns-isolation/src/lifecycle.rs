@@ -21,13 +21,14 @@
 
 use std::convert::Infallible;
 use std::ffi::OsStr;
+use std::path::Path;
 
 use anyhow::Result;
 use nix::sys::signal::Signal;
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::Pid;
 
-use crate::clone::{Child, clone_child};
+use crate::clone::{Child, clone_child, clone_into_cgroup};
 use crate::namespaces::{Isolation, clone_flags};
 use crate::{exec, hostname, loopback, sys, userns, wait};
 
@@ -47,6 +48,30 @@ pub struct Started {
 /// the error returns.
 pub fn start(isolation: &Isolation, set_up: impl FnOnce() -> Result<Infallible>) -> Result<Started> {
     let child = clone_child(clone_flags(&isolation.namespaces()), set_up)?;
+    map_and_release(isolation, child)
+}
+
+/// [`start`], with the child born in the cgroup v2 directory `cgroup` (`clone3` with `CLONE_INTO_CGROUP`).
+///
+/// On a kernel without it (before 5.7) the child is cloned as [`start`]
+/// does, and [`crate::clone::started_in_cgroup`] tells it to join its cgroup
+/// itself. Used from chapter 2 on.
+pub fn start_in_cgroup(
+    isolation: &Isolation,
+    cgroup: &Path,
+    set_up: impl FnOnce() -> Result<Infallible>,
+) -> Result<Started> {
+    let flags = clone_flags(&isolation.namespaces());
+    let mut set_up = Some(set_up);
+    let child = match clone_into_cgroup(flags, cgroup, || set_up.take().expect("the child sets up once")())? {
+        Some(child) => child,
+        None => clone_child(flags, set_up.take().expect("clone3 did not start the child"))?,
+    };
+    map_and_release(isolation, child)
+}
+
+/// The outside work on a cloned child (its id maps, with a user namespace), then its release.
+fn map_and_release(isolation: &Isolation, child: Child) -> Result<Started> {
     let released = match isolation.user_namespace {
         true => userns::map_caller_to_root(child.pid),
         false => Ok(()),

@@ -28,8 +28,8 @@ use nix::unistd::Uid;
 
 use cgroup_limits::cgroup::Cgroup;
 use cgroup_limits::id::ContainerId;
-use cgroup_limits::lifecycle::{enter, with_cgroup};
-use ns_isolation::lifecycle::{self, start};
+use cgroup_limits::lifecycle::{enter, start, with_cgroup};
+use ns_isolation::lifecycle;
 use ns_isolation::namespaces::Isolation;
 use ns_isolation::{mounts, wait};
 
@@ -53,7 +53,7 @@ pub fn run(store: &Store, args: &RunArgs) -> Result<i32> {
     wait::block_signals()?;
     let ended = with_cgroup(&id, limits.as_ref(), |cgroup| {
         let setup = Setup { cgroup, isolation: &isolation, rootfs: &rootfs, config: &container.config.clone() };
-        let started = start(&isolation, || {
+        let started = start(cgroup, &isolation, || {
             set_up_root(&setup)?;
             start_process(&setup)
         })?;

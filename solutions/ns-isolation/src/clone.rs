@@ -8,12 +8,21 @@
 //! *report* pipe (`127<tab>exec "x": …`). The report pipe is close-on-exec,
 //! so a successful `execve` closes it and the parent reads end-of-file: no
 //! message means the command is running. See `man 2 clone`, `man 2 pipe`. Introduced in chapter 1.
+//!
+//! From chapter 2 on, on cgroup v2, the child is born in its cgroup:
+//! [`clone_into_cgroup`] calls `clone3(2)` with `CLONE_INTO_CGROUP` (Linux
+//! 5.7), so it never has to move itself there (see [`started_in_cgroup`]).
 
 use std::convert::Infallible;
+use std::fs::OpenOptions;
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
 use std::panic::{self, AssertUnwindSafe};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
+use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sched::CloneFlags;
 use nix::sys::prctl;
@@ -78,6 +87,95 @@ pub fn clone_child(flags: CloneFlags, setup: impl FnOnce() -> Result<Infallible>
     Ok(Child { pid, release: release_write, report: report_read })
     // END EXERCISE
     // ANCHOR_END: clone
+}
+
+/// `clone3(2)`'s flag that starts the child in the cgroup whose directory `cgroup` is open on.
+const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+
+/// `struct clone_args` (linux/sched.h), as large as Linux 5.7 made it with its `cgroup` field.
+#[repr(C)]
+#[derive(Debug, Default)]
+struct CloneArgs {
+    flags: u64,
+    pidfd: u64,
+    child_tid: u64,
+    parent_tid: u64,
+    exit_signal: u64,
+    stack: u64,
+    stack_size: u64,
+    tls: u64,
+    set_tid: u64,
+    set_tid_size: u64,
+    cgroup: u64,
+}
+
+/// Set in a child that [`clone_into_cgroup`] started in its cgroup; it then has nothing to join.
+static STARTED_IN_CGROUP: AtomicBool = AtomicBool::new(false);
+
+/// Whether this process was born in its container's cgroup by `clone3(CLONE_INTO_CGROUP)`.
+pub fn started_in_cgroup() -> bool {
+    STARTED_IN_CGROUP.load(Ordering::Relaxed)
+}
+
+/// Like [`clone_child`], but the child starts in the cgroup v2 directory `cgroup`: `clone3` with `CLONE_INTO_CGROUP`.
+///
+/// Nothing is migrated: the kernel places the child as it creates it, so the
+/// child never writes to `cgroup.procs`, and never takes the lock a move
+/// takes on every cgroup of the host. `Ok(None)` when the kernel has no
+/// `clone3` (before 5.3) or no `CLONE_INTO_CGROUP` (before 5.7): the caller
+/// then clones with [`clone_child`] and the child joins its cgroup itself.
+///
+/// With no stack given, `clone3` returns twice, as `fork` does: in the child
+/// on a copy of the parent's stack (there is no `CLONE_VM`, so it is a copy),
+/// which runs `setup` and never returns from this function.
+pub fn clone_into_cgroup(
+    flags: CloneFlags,
+    cgroup: &Path,
+    setup: impl FnOnce() -> Result<Infallible>,
+) -> Result<Option<Child>> {
+    let (release_read, release_write) = traced_pipe()?;
+    let (report_read, report_write) = traced_pipe()?;
+    // The directory is open only across the call: the kernel takes the cgroup from it.
+    let directory = OpenOptions::new().read(true).custom_flags(libc::O_DIRECTORY).open(cgroup).map(OwnedFd::from);
+    let directory =
+        trace::io(|| format!("open({}, O_RDONLY|O_DIRECTORY|O_CLOEXEC)", trace::quote(cgroup.display())), directory)
+            .with_context(|| format!("open the container's cgroup {}", cgroup.display()))?;
+    let args = CloneArgs {
+        flags: u64::from(flags.bits() as u32) | CLONE_INTO_CGROUP,
+        exit_signal: Signal::SIGCHLD as u64,
+        cgroup: directory.as_raw_fd() as u64,
+        ..CloneArgs::default()
+    };
+    // SAFETY: `args` is a valid `struct clone_args` of the size passed. With
+    // no stack and no CLONE_VM the child gets a copy of this process, as
+    // after `fork`, and the runtime starts no thread before it (an invariant,
+    // see ARCHITECTURE.md), so the child may allocate and lock until it execs.
+    let returned = unsafe { libc::syscall(libc::SYS_clone3, &args as *const CloneArgs, size_of::<CloneArgs>()) };
+    if returned == 0 {
+        // The child: mark how it was born, close the parent's ends, and never return.
+        STARTED_IN_CGROUP.store(true, Ordering::Relaxed);
+        let parent_ends = [release_write.as_raw_fd(), report_read.as_raw_fd()];
+        let code = run_child(ChildPipes { release: release_read, report: report_write }, &parent_ends, setup);
+        // SAFETY: `run_child` has already ended the process; this is never reached.
+        unsafe { libc::_exit(code as i32) }
+    }
+    let result = if returned < 0 { Err(Errno::last()) } else { Ok(Pid::from_raw(returned as i32)) };
+    let call = || {
+        format!(
+            "clone3({{flags={}|CLONE_INTO_CGROUP, exit_signal=SIGCHLD, cgroup={}}}, {})",
+            describe_flags(flags),
+            directory.as_raw_fd(),
+            size_of::<CloneArgs>()
+        )
+    };
+    match trace::syscall(call, result) {
+        Ok(pid) => Ok(Some(Child { pid, release: release_write, report: report_read })),
+        // No clone3 (ENOSYS), or one that does not know the `cgroup` field (E2BIG) or the flag (EINVAL).
+        Err(Errno::ENOSYS | Errno::E2BIG | Errno::EINVAL) => Ok(None),
+        Err(errno) => Err(errno).with_context(|| {
+            format!("clone a child into new namespaces ({}) and its cgroup (clone3)", describe_flags(flags))
+        }),
+    }
 }
 
 fn traced_pipe() -> Result<(OwnedFd, OwnedFd)> {

@@ -19,9 +19,8 @@ use std::convert::Infallible;
 use anyhow::Result;
 
 use cgroup_limits::id::ContainerId;
-use cgroup_limits::lifecycle::with_cgroup;
+use cgroup_limits::lifecycle::{start as clone_and_release, with_cgroup};
 use ns_isolation::exit::Failure;
-use ns_isolation::lifecycle::start as clone_and_release;
 use ns_isolation::wait;
 use union_rootfs::containers::{self, Container};
 use union_rootfs::create::create;
@@ -117,7 +116,7 @@ pub fn monitor(
     wait::block_signals()?;
     let ended = with_cgroup(&id, hostconfig.limits()?.as_ref(), |cgroup| {
         let setup = Setup { cgroup, isolation: &isolation, rootfs: &rootfs, config: &config };
-        let started = clone_and_release(&isolation, || set_up_container(&network, &setup, &stdio))?;
+        let started = clone_and_release(cgroup, &isolation, || set_up_container(&network, &setup, &stdio))?;
         let output = stdio.connect(Some(log), foreground)?;
         if let Err(err) = started.wait_for_exec() {
             let _ = started.wait();

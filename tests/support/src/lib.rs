@@ -25,7 +25,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 pub use disk::SmallDisk;
-pub use machine::{busybox, host_namespace, mount_table, require_root, require_user_namespaces, xattr};
+pub use machine::{
+    busybox, host_namespace, mount_table, require_root, require_user_namespaces, takes_user_xattrs, xattr,
+};
 pub use outcome::Outcome;
 pub use redact::{redactions, snapshot_settings};
 pub use running::Running;
@@ -177,12 +179,21 @@ impl Chapter {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
+        self.run_unchecked_with_env(args, &[])
+    }
+
+    /// [`Chapter::run_unchecked`], with `env` added to the binary's environment.
+    pub fn run_unchecked_with_env<I, S>(&self, args: I, env: &[(&str, &str)]) -> Outcome
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
         let args: Vec<String> = args.into_iter().map(|a| a.as_ref().to_string_lossy().into_owned()).collect();
+        let mut command = self.command(&args);
+        command.envs(env.iter().copied());
         // assert_cmd closes stdin and, past the timeout, kills a run that hangs.
-        let output = assert_cmd::Command::from_std(self.command(&args))
-            .timeout(RUN_TIMEOUT)
-            .output()
-            .expect("start the chapter binary");
+        let output =
+            assert_cmd::Command::from_std(command).timeout(RUN_TIMEOUT).output().expect("start the chapter binary");
         Outcome::new(self.name, &args, output)
     }
 }

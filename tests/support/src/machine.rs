@@ -79,7 +79,25 @@ pub fn xattr(path: &std::path::Path, name: &str) -> Option<String> {
     Some(String::from_utf8_lossy(&value[..len]).into_owned())
 }
 
+/// Whether the filesystem holding `dir` takes `user.*` extended attributes (tmpfs does only from Linux 6.6).
+pub fn takes_user_xattrs(dir: &std::path::Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let probe = tempfile::NamedTempFile::new_in(dir).expect("create a probe file for user.* xattrs");
+    let c_path = std::ffi::CString::new(probe.path().as_os_str().as_bytes()).expect("a path without NUL");
+    let (name, value) = (c"user.rebox-probe", b"1");
+    // SAFETY: both strings are NUL-terminated and live across the call; `value` is `value.len()` readable bytes.
+    let set = unsafe { lsetxattr(c_path.as_ptr(), name.as_ptr(), value.as_ptr().cast(), value.len(), 0) };
+    set == 0 || std::io::Error::last_os_error().raw_os_error() != Some(95) // EOPNOTSUPP
+}
+
 unsafe extern "C" {
+    fn lsetxattr(
+        path: *const std::ffi::c_char,
+        name: *const std::ffi::c_char,
+        value: *const std::ffi::c_void,
+        size: usize,
+        flags: i32,
+    ) -> i32;
     fn lgetxattr(
         path: *const std::ffi::c_char,
         name: *const std::ffi::c_char,

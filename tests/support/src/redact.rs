@@ -13,7 +13,7 @@ pub fn redactions() -> Vec<(&'static str, &'static str)> {
         // The test's private state directory.
         (r"[^\s\x22']*/rebox-test-[A-Za-z0-9]+", "[ROOT]"),
         // Host pids in trace lines: the return value of clone, /proc/<pid>/, wait4/kill arguments.
-        (r"(clone\([^)]*\)) = \d+", "$1 = [PID]"),
+        (r"(clone3?\([^)]*\)) = \d+", "$1 = [PID]"),
         (r"/proc/\d+/", "/proc/[PID]/"),
         (r"(wait4|kill)\(\d+", "$1([PID]"),
         (r"(wait4\(\[PID\].*\)) = \d+", "$1 = [PID]"),
@@ -59,6 +59,10 @@ mod tests {
     #[test]
     fn host_pids_are_redacted_but_pid_1_is_not() {
         assert_eq!(redact("clone(CLONE_NEWPID|SIGCHLD) = 4242"), "clone(CLONE_NEWPID|SIGCHLD) = [PID]");
+        assert_eq!(
+            redact("clone3({flags=CLONE_NEWPID|CLONE_INTO_CGROUP, exit_signal=SIGCHLD, cgroup=7}, 88) = 4242"),
+            "clone3({flags=CLONE_NEWPID|CLONE_INTO_CGROUP, exit_signal=SIGCHLD, cgroup=7}, 88) = [PID]"
+        );
         assert_eq!(redact("write(\"/proc/4242/uid_map\""), "write(\"/proc/[PID]/uid_map\"");
         assert_eq!(redact("    1 root     busybox ps"), "    1 root     busybox ps");
     }
