@@ -5,8 +5,8 @@
 //! demo), curl (the lesson's request to a published port, in the demo),
 //! runc and hyperfine (bench peers), skopeo and umoci (real OCI tools, from
 //! chapter 3), and for `cargo xtask vm`: qemu-system-x86 (the VM), binutils
-//! (objcopy, to strip what goes into it) and xz-utils (to unpack its
-//! kernel). The book needs mdBook, pinned, built from crates.io.
+//! (objcopy, to strip what goes into it), xz-utils (to unpack its
+//! kernel) and e2fsprogs (mke2fs, to format its disk). The book needs mdBook, pinned, built from crates.io.
 
 use anyhow::{Result, bail};
 
@@ -25,6 +25,7 @@ const PACKAGES: &[(&str, &str)] = &[
     ("qemu-system-x86_64", "qemu-system-x86"),
     ("objcopy", "binutils"),
     ("xz", "xz-utils"),
+    ("mke2fs", "e2fsprogs"),
 ];
 
 /// The mdBook the book is written for.

@@ -3,8 +3,8 @@
 //! Builds the suites, fetches a pinned Debian kernel (`vm/kernel.rs`, and
 //! `vm/pvh.rs` uncompresses it, to boot faster), writes an initramfs holding
 //! everything the suites need (`vm/initramfs.rs`, as a cpio archive from
-//! `vm/cpio.rs`), boots it under QEMU with only cgroup2 mounted
-//! (`vm/qemu.rs`), and shows each test's result as the VM reports it
+//! `vm/cpio.rs`), boots it under QEMU with only cgroup2 mounted and an
+//! empty disk (`vm/qemu.rs`, `vm/disk.rs`), and shows each test's result as the VM reports it
 //! (`vm/report.rs`). Needs no root: nothing is installed or mounted on
 //! the host. Everything lives under `target/vm/`: the kernel's cache, and
 //! one work directory per run (`--keep` keeps it, as does a VM that does
@@ -17,6 +17,7 @@
 mod apt;
 mod build;
 mod cpio;
+mod disk;
 mod initramfs;
 mod kernel;
 mod ldd;
@@ -80,8 +81,11 @@ pub fn run(args: &[&str]) -> Result<()> {
     initramfs::write(&contents, &initrd)?;
     eprintln!("vm: booting Debian's {} with only cgroup v2 ({} MB of initramfs)", kernel.package, size_mb(&initrd));
 
+    let disk = work.path().join("disk.img");
+    disk::make(&disk)?;
     let bootable = pvh::bootable(&kernel.image(), &kernel.config())?;
-    let boot = qemu::Boot { kernel: &bootable, initrd: &initrd, work: work.path(), timeout: options.timeout() };
+    let boot =
+        qemu::Boot { kernel: &bootable, initrd: &initrd, disk: &disk, work: work.path(), timeout: options.timeout() };
     let mut progress = Progress::new();
     let ran = qemu::run(&boot, |report| progress.update(report));
     // A VM that did not finish is kept, so that its console log can be read.

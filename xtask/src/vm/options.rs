@@ -78,6 +78,8 @@ impl Options {
     pub fn run_script(&self, workspace: &Path, suites: &[Suite]) -> String {
         let mut script = String::from("# What this boot runs, written by `cargo xtask vm`.\n");
         script += &format!("export INSTA_WORKSPACE_ROOT={} RUST_BACKTRACE=0\n", quote(workspace));
+        // The disk, where the suites' `CARGO_TARGET_TMPDIR` is, for tests that need a block device.
+        script += &format!("mount_disk {}\n", quote(&workspace.join("target/tmp")));
         if self.record {
             script += "export INSTA_UPDATE=always INSTA_FORCE_PASS=1\n";
         } else {

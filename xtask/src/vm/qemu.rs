@@ -32,6 +32,8 @@ pub struct Boot<'a> {
     /// The kernel: an ELF `vmlinux` (started through PVH) or a bzImage.
     pub kernel: &'a Path,
     pub initrd: &'a Path,
+    /// A raw disk image, attached as a virtio disk (`/dev/vda`).
+    pub disk: &'a Path,
     /// Where the console log and the report go.
     pub work: &'a Path,
     /// How long the VM may run before QEMU is killed.
@@ -63,6 +65,8 @@ pub fn run(boot: &Boot, mut on_report: impl FnMut(&[u8]) -> Result<()>) -> Resul
         .arg(boot.kernel)
         .arg("-initrd")
         .arg(boot.initrd)
+        .arg("-drive")
+        .arg(format!("file={},if=virtio,format=raw", boot.disk.display()))
         .args(["-append", CMDLINE])
         .stdin(Stdio::null())
         .stdout(Stdio::piped());

@@ -5,7 +5,7 @@
 # and cgroup2 on /sys/fs/cgroup as systemd mounts it; /tmp is a directory
 # of the tmpfs root, not a mount that would hide a workspace under /tmp,
 # with the suites and snapshots at their host paths), loads the
-# kernel modules the suites need, enables the cgroup controllers at the
+# kernel modules the suites need (and the disk's), enables the cgroup controllers at the
 # root as systemd does, and moves itself into init.scope, so the root
 # cgroup holds no process of its own. Then it runs /rebox/run, written by
 # `cargo xtask vm`, and powers off.
@@ -50,6 +50,16 @@ run_command() {
     (cd "$INSTA_WORKSPACE_ROOT" && sh /rebox/command) >/tmp/rebox-vm.out 2>&1 </dev/null 3>&-
     status=$?
     send /tmp/rebox-vm.out command "$status" "$start" "$(uptime_now)"
+}
+
+# mount_disk DIR: the empty ext2 disk `cargo xtask vm` attaches (/dev/vda), on DIR.
+mount_disk() {
+    mkdir -p "$1"
+    if [ -b /dev/vda ] && mount -t ext4 /dev/vda "$1"; then
+        chmod 1777 "$1"
+    else
+        say "no disk on $1: the tests that need a block device will say so"
+    fi
 }
 
 # send_snapshots: every snapshot the suites wrote (insta, with INSTA_UPDATE=always), back to the host.
