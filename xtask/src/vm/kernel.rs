@@ -31,12 +31,13 @@ use crate::process;
 pub const KERNEL: DebianPackage<'static> = DebianPackage { name: "linux-image-6.1.0-57-amd64", version: "6.1.192-3" };
 
 /// The modules the suites need, loaded in this order (each after its dependencies).
-pub const MODULES: [Module; 5] = [
+pub const MODULES: [Module; 6] = [
     Module { name: "overlay", required: true }, // chapter 3's root filesystem
     Module { name: "veth", required: false },   // the network chapters' veth pairs
-    // The disk (`vm/disk.rs`): virtio on PCI, the block device, its ext2 filesystem.
+    // The disk (`vm/disk.rs`): virtio on PCI, the block device, its ext2 filesystem and its checksum.
     Module { name: "virtio_pci", required: false },
     Module { name: "virtio_blk", required: false },
+    Module { name: "crc32c_generic", required: false }, // ext4 asks the crypto API for crc32c at mount
     Module { name: "ext4", required: false },
 ];
 
