@@ -59,7 +59,7 @@ pub fn bind_mount(source: &Path, target: &Path) -> Result<()> {
     let source_text = utf8(source)?;
     // EXERCISE(bind-mount): sys::mount source on target, fstype "bind", flags MS_BIND | MS_REC, no data
     todo!(
-        "union-rootfs step 9 of 12 (bind-mount): sys::mount source on target, fstype \"bind\", flags MS_BIND | MS_REC, no data — book: union-rootfs.html#bind-mount"
+        "union-rootfs step 10 of 12 (bind-mount): sys::mount source on target, fstype \"bind\", flags MS_BIND | MS_REC, no data — book: union-rootfs.html#bind-mount"
     )
 }
 

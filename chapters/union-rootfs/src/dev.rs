@@ -92,7 +92,7 @@ pub fn mount_dev(dev: &Path, user_namespace: bool) -> Result<()> {
 pub fn make_device_nodes(dev: &Path) -> Result<()> {
     // EXERCISE(dev-nodes): sys::mknod each of DEVICES as a character device (mode 0666), then chmod it to 0666
     todo!(
-        "union-rootfs step 10 of 12 (dev-nodes): sys::mknod each of DEVICES as a character device (mode 0666), then chmod it to 0666 — book: union-rootfs.html#dev-nodes"
+        "union-rootfs step 9 of 12 (dev-nodes): sys::mknod each of DEVICES as a character device (mode 0666), then chmod it to 0666 — book: union-rootfs.html#dev-nodes"
     )
 }
 

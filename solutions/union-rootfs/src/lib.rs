@@ -16,7 +16,7 @@
 //! written whole) and [`leftovers`] (what a killed runtime left in it),
 //! [`containers`] and
 //! [`create`], [`process`] (Entrypoint, Cmd, Env, WorkingDir),
-//! [`init_layer`], [`overlay`], [`in_root`] and [`bind`], [`dev`],
+//! [`init_layer`], [`overlay`], [`in_root`], [`dev`] and [`bind`],
 //! [`pivot`], [`proc`], then [`rootfs`] and [`run`], which string them
 //! together. [`catalog`] prints what `ps` and `images` show; [`args`] holds
 //! the `run` options later chapters flatten.
