@@ -5,8 +5,8 @@
 //! ended, whatever ended it ([`with_cgroup`]). On cgroup v2 the child is
 //! born in it ([`start`]: `clone3` with `CLONE_INTO_CGROUP`); on v1, where it
 //! has a group in each tree, it moves itself in once released. Then it takes
-//! a cgroup namespace rooted there ([`enter`]). Introduced in chapter 2; every later chapter runs its
-//! containers through these two.
+//! a cgroup namespace rooted there ([`enter`]). Introduced in chapter 2;
+//! every later chapter runs its containers through these three.
 
 use std::convert::Infallible;
 use std::path::Path;
