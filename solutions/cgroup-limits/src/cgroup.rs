@@ -59,8 +59,10 @@ impl Cgroup {
             let removed = cgroup.remove();
             attempts += 1;
             // Another container's cleanup may remove the empty `rebox` parent
-            // between our two mkdirs; then the whole plan is simply done again.
-            if attempts < 3 && is_not_found(&err) && removed.is_ok() {
+            // between our mkdirs, or between our mkdir of it and our write to
+            // its `cgroup.subtree_control` (v2); then the whole plan is simply
+            // done again.
+            if attempts < 3 && is_gone(&err) && removed.is_ok() {
                 continue;
             }
             return Err(match removed {
@@ -258,8 +260,15 @@ fn remove_parent(parent: &Path) {
     sys::rmdir(parent).ok();
 }
 
-fn is_not_found(err: &anyhow::Error) -> bool {
-    err.chain().any(|cause| cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == ErrorKind::NotFound))
+/// Whether `err` says a directory went away under us: ENOENT for a path in
+/// it, or ENODEV for a file of a group that was removed after the file was
+/// found (the kernel's answer for a dead cgroup).
+fn is_gone(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == ErrorKind::NotFound || io.raw_os_error() == Some(Errno::ENODEV as i32))
+    })
 }
 
 #[cfg(test)]

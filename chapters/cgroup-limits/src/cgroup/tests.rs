@@ -135,3 +135,19 @@ fn v1_writes_each_controllers_files_in_its_own_tree() {
         assert!(!root.path().join(tree).join("rebox").join(ID).join("cgroup.procs").exists(), "{tree}");
     }
 }
+
+#[test]
+fn a_group_removed_under_us_is_gone_whether_its_path_or_its_file_says_so() {
+    let gone = |errno: Errno| is_gone(&anyhow::Error::from(std::io::Error::from(errno)).context("write"));
+    // ENOENT: a path in a removed directory; ENODEV: a file of a group removed after it was found.
+    assert!(gone(Errno::ENOENT) && gone(Errno::ENODEV));
+    assert!(!gone(Errno::EINVAL), "a limit the kernel refuses is no race: it must not be retried");
+}
+
+#[test]
+fn clone_target_is_the_groups_one_directory_on_v2() {
+    let root = fake_v2_root();
+    let hierarchy = Hierarchy::unified(root.path()).unwrap();
+    let cgroup = Cgroup::create(&plan(&hierarchy, ID, &limits()).unwrap()).unwrap();
+    assert_eq!(cgroup.clone_target(), Some(root.path().join("rebox").join(ID).as_path()));
+}
