@@ -43,6 +43,7 @@ mod commit;
 mod containers;
 mod fixtures;
 mod leftovers;
+mod tmpfs;
 mod volumes;
 
 use std::fs;

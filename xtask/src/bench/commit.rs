@@ -31,8 +31,8 @@ use std::time::Instant;
 use anyhow::{Context, Result, ensure};
 
 use super::Times;
+use super::tmpfs::measure_in_tmpfs;
 use crate::chapters::workspace;
-use crate::process;
 
 /// How many files the committed layer holds.
 pub const FILES: usize = 2000;
@@ -41,21 +41,7 @@ pub const BYTES: usize = 50 << 20;
 
 /// Runs chapter 6's benches with `commit` in `work`, on the sample image layout `layout`.
 pub fn measure(commit: &Path, work: &Path, layout: &Path) -> Result<Vec<(String, Times)>> {
-    let tmpfs = work.join("commit-tmpfs");
-    fs::create_dir(&tmpfs).with_context(|| format!("create {}", tmpfs.display()))?;
-    let mut mount = process::command("mount", &["-t", "tmpfs", "-o", "size=3g,mode=0700", "rebox-bench"]);
-    mount.arg(&tmpfs);
-    process::run(mount)?;
-    let measured = measure_in(commit, &tmpfs, layout);
-    let mut umount = process::command("umount", &[]);
-    umount.arg(&tmpfs);
-    let unmounted = process::run(umount);
-    if let (Err(_), Err(err)) = (&measured, &unmounted) {
-        eprintln!("xtask: {err:#}");
-    }
-    let times = measured?;
-    unmounted?;
-    Ok(times)
+    measure_in_tmpfs(&work.join("commit-tmpfs"), "3g", |tmpfs| measure_in(commit, tmpfs, layout))
 }
 
 fn measure_in(commit: &Path, dir: &Path, layout: &Path) -> Result<Vec<(String, Times)>> {

@@ -34,7 +34,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, ensure};
 
 use super::Times;
-use crate::process;
+use super::tmpfs::measure_in_tmpfs;
 
 /// How many entries the copyData tree has: files, and one symlink in ten.
 pub const FILES: usize = 4000;
@@ -52,21 +52,7 @@ struct Timed<'a> {
 
 /// Runs chapter 5's benches with `bind_volume` in `work`, on the sample image layout `layout`.
 pub fn measure(bind_volume: &Path, work: &Path, layout: &Path) -> Result<Vec<(String, Times)>> {
-    let tmpfs = work.join("volumes-tmpfs");
-    fs::create_dir(&tmpfs).with_context(|| format!("create {}", tmpfs.display()))?;
-    let mut mount = process::command("mount", &["-t", "tmpfs", "-o", "size=2g,mode=0700", "rebox-bench"]);
-    mount.arg(&tmpfs);
-    process::run(mount)?;
-    let measured = measure_in(bind_volume, &tmpfs, layout);
-    let mut umount = process::command("umount", &[]);
-    umount.arg(&tmpfs);
-    let unmounted = process::run(umount);
-    if let (Err(_), Err(err)) = (&measured, &unmounted) {
-        eprintln!("xtask: {err:#}");
-    }
-    let times = measured?;
-    unmounted?;
-    Ok(times)
+    measure_in_tmpfs(&work.join("volumes-tmpfs"), "2g", |tmpfs| measure_in(bind_volume, tmpfs, layout))
 }
 
 fn measure_in(bind_volume: &Path, dir: &Path, layout: &Path) -> Result<Vec<(String, Times)>> {
